@@ -1,0 +1,53 @@
+# Partnership follow-up. Quick start: `make run`, `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint format bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve on http://127.0.0.1:5000 with the scheduler inside; demo data on first run.
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	SCHEDULER_ENABLED=1 SESSION_COOKIE_SECURE=0 DEMO_MODE=1 \
+	  $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+## Lint, then the whole suite on SQLite (with the browser tests), then on PostgreSQL.
+test: $(STAMP) lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg',''), connect_timeout=3).close()" 2>/dev/null; then \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL is required in CI but $(PG_TEST_URL) is not reachable" >&2; exit 1; \
+	else \
+	  echo "PostgreSQL not reachable at $(PG_TEST_URL): skipping the PostgreSQL run"; \
+	fi
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache test-output

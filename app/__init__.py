@@ -1,0 +1,56 @@
+"""Partnership follow-up: the application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+
+def create_app(config: object | str | None = None) -> Flask:
+    """Build the app: extensions, blueprints, CLI commands and error pages."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(root, "templates"),
+        instance_path=os.path.join(root, "instance"),
+    )
+    app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    _init_bootstrap(app)
+
+    from app import models  # noqa: F401  (the whole schema, for Alembic)
+    from app.cli import register_cli
+    from app.web import register_web
+
+    register_web(app)
+    register_cli(app)
+    return app
+
+
+def _init_bootstrap(app: Flask) -> None:
+    from flask_bootstrap import Bootstrap5
+
+    Bootstrap5(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, allow readers during a write, wait instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,0 +1,94 @@
+"""Cases (one open per area at most) and their timeline of events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.areas import Area
+from app.models.types import UTCDateTime, utcnow
+from app.models.users import User
+
+OPEN_STATUSES = ("new", "contacted", "plan_agreed", "monitoring")
+STATUSES = (*OPEN_STATUSES, "resolved", "closed")
+FLAGS = ("under_criteria", "at_threshold")
+_OPEN_SQL = "status IN ('new', 'contacted', 'plan_agreed', 'monitoring')"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new', 'contacted', 'plan_agreed', 'monitoring', 'resolved', 'closed')",
+            name="status",
+        ),
+        CheckConstraint("flag IN ('under_criteria', 'at_threshold')", name="flag"),
+        # SPEC 2.3: at most one open case per area, enforced by the database.
+        Index(
+            "uq_cases_one_open_per_area",
+            "area_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+        Index("ix_cases_status_flag", "status", "flag"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    flag: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    opened_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="SET NULL")
+    )
+    escalated_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Last event that is not an email: drives "stale" reminders and urgency ordering.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    area: Mapped[Area] = relationship()
+    rep: Mapped[User | None] = relationship()
+    previous_case: Mapped[Case | None] = relationship(remote_side=[id])
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id.desc()", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+# Event kinds that are not "activity" for staleness (automatic mail is not casework).
+PASSIVE_EVENT_KINDS = ("email_sent", "email_failed")
+
+
+class CaseEvent(db.Model):
+    """One line of a case's timeline: who did what, when."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,70 @@
+"""A case's action plan and its actions (SPEC 2.4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.cases import Case
+from app.models.types import UTCDateTime, utcnow
+
+BARRIERS = {
+    "recruitment": "Recruitment",
+    "resident_engagement": "Resident engagement",
+    "governance": "Governance",
+    "conflict": "Conflict",
+    "capacity": "Capacity",
+    "other": "Other",
+}
+SUPPORT = {
+    "expert_partner": "Time with an expert partner",
+    "learning_events": "Learning events",
+    "networking": "Networking spaces (e.g. community engagement)",
+}
+OWNERS = {"rep": "Rep", "partnership": "Partnership", "programme": "Programme team"}
+ACTION_STATUSES = ("open", "done", "dropped")
+
+
+class ActionPlan(db.Model):
+    __tablename__ = "action_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    barriers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    barriers_text: Mapped[str] = mapped_column(Text, default="")
+    target_members: Mapped[int | None] = mapped_column(Integer)
+    target_on: Mapped[date | None] = mapped_column(Date)
+    support: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    case: Mapped[Case] = relationship(backref=db.backref("plan", uselist=False))
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="plan", order_by="Action.id", cascade="all, delete-orphan"
+    )
+
+
+class Action(db.Model):
+    __tablename__ = "actions"
+    __table_args__ = (
+        CheckConstraint("owner IN ('rep', 'partnership', 'programme')", name="owner"),
+        CheckConstraint("status IN ('open', 'done', 'dropped')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("action_plans.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="actions")

@@ -1,0 +1,287 @@
+"""Casework: apply the case rules to new snapshots and write every change as an event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Area, Case, CaseEvent, Snapshot
+from app.models.cases import OPEN_STATUSES, PASSIVE_EVENT_KINDS
+from app.rules.cases import OpenCaseState, Outcome, decide
+from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation
+
+
+@dataclass
+class CaseTally:
+    """What the case rules did, for summaries."""
+
+    opened: int = 0
+    returned: int = 0
+    resolved: int = 0
+    escalated: int = 0
+    case_ids: set[int] = field(default_factory=set)
+
+    def add(self, other: CaseTally) -> None:
+        self.opened += other.opened
+        self.returned += other.returned
+        self.resolved += other.resolved
+        self.escalated += other.escalated
+        self.case_ids |= other.case_ids
+
+
+def order_key(snapshot: Snapshot) -> tuple[date, int]:
+    """Effective-date order; an in-year update wins a tie with an annual review."""
+    return (snapshot.effective_on, 1 if snapshot.kind == "update" else 0)
+
+
+def record_event(
+    case: Case,
+    kind: str,
+    message: str,
+    *,
+    now: datetime,
+    actor_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Add an event to the case's timeline (same transaction as the change it records)."""
+    event = CaseEvent(
+        case=case, kind=kind, message=message, actor_id=actor_id, created_at=now, data=data or {}
+    )
+    db.session.add(event)
+    if kind not in PASSIVE_EVENT_KINDS:
+        case.last_activity_at = now
+    return event
+
+
+def describe(evaluation: Evaluation) -> str:
+    """Plain words for an evaluation, e.g. 'under criteria: fewer than ... (6 members, 4 ...)'."""
+    counts = f"{evaluation.members} members, {evaluation.residents} residents"
+    if evaluation.flag is None:
+        return f"within criteria ({counts})"
+    words = FLAG_WORDS[evaluation.flag].lower()
+    if evaluation.reasons:
+        words += ": " + "; ".join(REASON_WORDS[r] for r in evaluation.reasons)
+    return f"{words} ({counts})"
+
+
+def snapshot_label(snapshot: Snapshot) -> str:
+    if snapshot.kind == "annual":
+        return f"the {snapshot.review_year} annual review"
+    return f"the membership update of {snapshot.effective_on.isoformat()}"
+
+
+def evaluation_of(snapshot: Snapshot) -> Evaluation:
+    return Evaluation(
+        snapshot.flag, tuple(snapshot.reasons or ()), snapshot.members, snapshot.residents
+    )
+
+
+def open_case_for(area_id: int) -> Case | None:
+    return db.session.scalar(
+        select(Case).where(Case.area_id == area_id, Case.status.in_(OPEN_STATUSES))
+    )
+
+
+def last_case_for(area_id: int) -> Case | None:
+    return db.session.scalar(
+        select(Case).where(Case.area_id == area_id).order_by(Case.id.desc()).limit(1)
+    )
+
+
+def apply_snapshots(
+    area: Area,
+    snapshots: Iterable[Snapshot],
+    *,
+    latest_before: tuple[date, int] | None,
+    now: datetime,
+    actor_id: int | None = None,
+    open_case: Case | None = None,
+    last_case: Case | None = None,
+) -> CaseTally:
+    """Run the case rules for an area's new or changed snapshots, in effective-date order.
+
+    `latest_before` is the order key of the area's latest snapshot before these; a snapshot
+    dated before it is kept but changes no case. The caller passes the area's open case and
+    its latest case (or they are loaded here).
+    """
+    tally = CaseTally()
+    ordered = sorted(snapshots, key=order_key)
+    if not ordered:
+        return tally
+    if open_case is None and last_case is None and area.id is not None:
+        open_case, last_case = open_case_for(area.id), last_case_for(area.id)
+    latest = latest_before
+    for snapshot in ordered:
+        key = order_key(snapshot)
+        if latest is not None and key < latest:
+            continue  # an older snapshot: history for insights, no effect on cases
+        latest = key
+        case = _apply_one(area, snapshot, open_case, last_case, now, actor_id, tally)
+        if case is not None:
+            last_case = case
+            open_case = case if case.status in OPEN_STATUSES else None
+        _set_current(area, snapshot)
+    return tally
+
+
+def _set_current(area: Area, snapshot: Snapshot) -> None:
+    area.current_snapshot_on = snapshot.effective_on
+    area.current_members = snapshot.members
+    area.current_residents = snapshot.residents
+    area.current_flag = snapshot.flag
+    area.current_reasons = list(snapshot.reasons or ())
+
+
+def _apply_one(
+    area: Area,
+    snapshot: Snapshot,
+    open_case: Case | None,
+    last_case: Case | None,
+    now: datetime,
+    actor_id: int | None,
+    tally: CaseTally,
+) -> Case | None:
+    evaluation = evaluation_of(snapshot)
+    state = None
+    if open_case is not None:
+        state = OpenCaseState(open_case.flag, open_case.returned_on is not None)
+    decision = decide(state, evaluation.flag)
+    where = snapshot_label(snapshot)
+    data = {
+        "snapshot_id": snapshot.id,
+        "members": evaluation.members,
+        "residents": evaluation.residents,
+        "reasons": list(evaluation.reasons),
+    }
+    if decision.outcome is Outcome.NOTHING:
+        return None
+    if decision.outcome is Outcome.OPEN:
+        return _open_case(area, snapshot, decision.flag, last_case, now, actor_id, tally, data)
+
+    case = open_case
+    assert case is not None
+    if case.id is not None:
+        tally.case_ids.add(case.id)
+    if decision.set_returned:
+        case.returned_on = snapshot.effective_on
+        tally.returned += 1
+        record_event(
+            case,
+            "returned",
+            f"Returned within criteria in {where}: {describe(evaluation)}.",
+            now=now,
+            actor_id=actor_id,
+            data=data,
+        )
+    if decision.outcome is Outcome.RESOLVE:
+        case.status = "resolved"
+        case.resolved_on = snapshot.effective_on
+        tally.resolved += 1
+        record_event(
+            case,
+            "resolved",
+            f"Resolved: {where} shows the partnership {describe(evaluation)}.",
+            now=now,
+            actor_id=actor_id,
+            data=data,
+        )
+    elif decision.outcome is Outcome.ESCALATE:
+        case.flag = decision.flag
+        case.escalated_count += 1
+        tally.escalated += 1
+        record_event(
+            case,
+            "escalated",
+            f"Escalated: {where} shows the partnership {describe(evaluation)}.",
+            now=now,
+            actor_id=actor_id,
+            data=data,
+        )
+    elif decision.outcome is Outcome.RETURN:
+        if case.flag != decision.flag:
+            case.flag = decision.flag
+            record_event(
+                case,
+                "flag_changed",
+                "Flag is now at threshold: the case stays open for close work at eight members.",
+                now=now,
+                actor_id=actor_id,
+                data=data,
+            )
+    else:  # same flag, new figures
+        record_event(
+            case,
+            "evaluated",
+            f"Membership in {where}: {describe(evaluation)}.",
+            now=now,
+            actor_id=actor_id,
+            data=data,
+        )
+    return case
+
+
+def _open_case(
+    area: Area,
+    snapshot: Snapshot,
+    flag: str | None,
+    last_case: Case | None,
+    now: datetime,
+    actor_id: int | None,
+    tally: CaseTally,
+    data: dict[str, Any],
+) -> Case:
+    assert flag is not None
+    case = Case(
+        area=area,
+        flag=flag,
+        status="new",
+        rep_id=area.rep_id,
+        opened_on=snapshot.effective_on,
+        previous_case=last_case,
+        opened_snapshot_id=snapshot.id,
+        created_at=now,
+        last_activity_at=now,
+        escalated_count=0,
+    )
+    db.session.add(case)
+    tally.opened += 1
+    evaluation = evaluation_of(snapshot)
+    follows = f" It follows case #{last_case.id}." if last_case is not None and last_case.id else ""
+    record_event(
+        case,
+        "opened",
+        f"Case opened after {snapshot_label(snapshot)}: {describe(evaluation)}.{follows}",
+        now=now,
+        actor_id=actor_id,
+        data=data,
+    )
+    if area.rep_id is not None:
+        record_event(
+            case,
+            "assigned",
+            f"Assigned to {area.rep.name if area.rep else 'the area rep'}.",
+            now=now,
+            actor_id=actor_id,
+            data={"rep_id": area.rep_id},
+        )
+    return case
+
+
+def latest_keys(area_ids: Sequence[int]) -> dict[int, tuple[date, int]]:
+    """The order key of each area's latest stored snapshot (one query)."""
+    rows = db.session.execute(
+        select(Snapshot.area_id, Snapshot.effective_on, Snapshot.kind).where(
+            Snapshot.area_id.in_(area_ids)
+        )
+    )
+    latest: dict[int, tuple[date, int]] = {}
+    for area_id, effective_on, kind in rows:
+        key = (effective_on, 1 if kind == "update" else 0)
+        if area_id not in latest or key > latest[area_id]:
+            latest[area_id] = key
+    return latest
