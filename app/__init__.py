@@ -17,6 +17,7 @@ def create_app(config: object | str | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=os.path.join(root, "templates"),
+        static_folder="static",
         instance_path=os.path.join(root, "instance"),
     )
     app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))

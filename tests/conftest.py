@@ -49,7 +49,7 @@ def migrated(database_url: str) -> str:
 
     app = create_app(_config_for(database_url))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
     return database_url
 

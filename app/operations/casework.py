@@ -102,18 +102,19 @@ def apply_snapshots(
     actor_id: int | None = None,
     open_case: Case | None = None,
     last_case: Case | None = None,
+    cases_loaded: bool = False,
 ) -> CaseTally:
     """Run the case rules for an area's new or changed snapshots, in effective-date order.
 
     `latest_before` is the order key of the area's latest snapshot before these; a snapshot
     dated before it is kept but changes no case. The caller passes the area's open case and
-    its latest case (or they are loaded here).
+    its latest case with `cases_loaded=True`, or they are loaded here.
     """
     tally = CaseTally()
     ordered = sorted(snapshots, key=order_key)
     if not ordered:
         return tally
-    if open_case is None and last_case is None and area.id is not None:
+    if not cases_loaded:
         open_case, last_case = open_case_for(area.id), last_case_for(area.id)
     latest = latest_before
     for snapshot in ordered:

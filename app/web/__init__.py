@@ -1,11 +1,37 @@
-"""Blueprints of the web interface."""
+"""Blueprints of the web interface: each module in BLUEPRINTS has a blueprint `bp`."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
+
+BLUEPRINTS = (
+    "home",
+    "auth",
+    "cases",
+    "areas",
+    "admin",
+    "dashboard",
+    "insights",
+    "outbox",
+    "optout",
+)
 
 
 def register_web(app: Flask) -> None:
-    from app.web.home import bp as home_bp
+    from app.web import access  # noqa: F401  (registers the user loader)
 
-    app.register_blueprint(home_bp)
+    for name in BLUEPRINTS:
+        module = import_module(f"app.web.{name}")
+        app.register_blueprint(module.bp)
+    app.jinja_env.globals["nav_url"] = _nav_url
+
+
+def _nav_url(endpoint: str, **values) -> str | None:
+    """url_for that yields None for endpoints not (yet) registered, so the nav degrades."""
+    from flask import current_app, url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)

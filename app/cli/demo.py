@@ -1,0 +1,3 @@
+"""`flask` commands (to be written)."""
+
+commands: list = []

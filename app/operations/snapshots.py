@@ -1,0 +1,263 @@
+"""Storing membership snapshots in bulk and running the case rules for them (SPEC 2.3).
+
+Imports, the demo loader and the web's membership update all come through here, so a file of
+seven years gives the same cases as seven yearly files."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import delete, insert, select, update
+
+from app.extensions import db
+from app.models import Area, Case, Person, RosterEntry, Snapshot
+from app.models.cases import OPEN_STATUSES
+from app.operations.casework import CaseTally, apply_snapshots, latest_keys
+from app.operations.errors import UserError
+from app.rules.criteria import DEFAULT_THRESHOLDS, Evaluation, Thresholds, evaluate
+
+CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    person_id: str
+    name: str
+    resident: bool
+    role: str
+
+
+@dataclass(frozen=True)
+class SnapshotInput:
+    area_code: str
+    kind: str  # "annual" | "update"
+    review_year: int | None
+    effective_on: date
+    entries: tuple[EntryInput, ...]
+
+    @property
+    def identity(self) -> tuple[str, str, object]:
+        return (self.area_code, self.kind, self.review_year or self.effective_on)
+
+
+@dataclass
+class StoreSummary:
+    areas: int = 0
+    snapshots_created: int = 0
+    snapshots_replaced: int = 0
+    snapshots_unchanged: int = 0
+    rows: int = 0
+    cases: CaseTally = field(default_factory=CaseTally)
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _roster_signature(entries: Iterable[tuple[str, str, bool, str]]) -> frozenset:
+    return frozenset(entries)
+
+
+def store_snapshots(
+    inputs: Sequence[SnapshotInput],
+    *,
+    now: datetime,
+    actor_id: int | None = None,
+    source: str = "import",
+    thresholds: Thresholds | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> StoreSummary:
+    """Create or replace snapshots and run the case rules for each area's new ones.
+
+    The caller owns the transaction (commit or roll back). Re-storing identical rosters
+    changes nothing. `progress(n)` is called as snapshots are processed."""
+    summary = StoreSummary(rows=sum(len(s.entries) for s in inputs))
+    seen: set[tuple] = set()
+    for snap in inputs:
+        if snap.identity in seen:
+            raise UserError(f"{snap.area_code} appears twice for the same snapshot")
+        seen.add(snap.identity)
+    areas = _areas_by_code({s.area_code for s in inputs})
+    summary.areas = len(areas)
+    person_ids = _ensure_persons(inputs)
+    existing = _existing_snapshots(list(areas.values()))
+    latest_before = latest_keys([a.id for a in areas.values()])
+
+    changed: dict[int, list[Snapshot]] = defaultdict(list)
+    new_entries: list[dict] = []
+    pending_new: list[tuple[SnapshotInput, Snapshot]] = []
+    for done, snap_in in enumerate(inputs, 1):
+        area = areas[snap_in.area_code]
+        evaluation = evaluate(
+            ((e.resident, e.role) for e in snap_in.entries), thresholds or DEFAULT_THRESHOLDS
+        )
+        signature = _roster_signature(
+            (person_ids[e.person_id], e.name, e.resident, e.role) for e in snap_in.entries
+        )
+        old = existing.get(snap_in.identity)
+        if old is not None:
+            snapshot, old_signature = old
+            if old_signature == signature:
+                summary.snapshots_unchanged += 1
+            else:
+                db.session.execute(
+                    delete(RosterEntry).where(RosterEntry.snapshot_id == snapshot.id)
+                )
+                _set_evaluation(snapshot, evaluation)
+                new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+                summary.snapshots_replaced += 1
+                changed[area.id].append(snapshot)
+        else:
+            snapshot = Snapshot(
+                area_id=area.id,
+                kind=snap_in.kind,
+                review_year=snap_in.review_year,
+                effective_on=snap_in.effective_on,
+                source=source,
+                created_at=now,
+                created_by_id=actor_id,
+            )
+            _set_evaluation(snapshot, evaluation)
+            db.session.add(snapshot)
+            pending_new.append((snap_in, snapshot))
+            changed[area.id].append(snapshot)
+            summary.snapshots_created += 1
+        if progress and done % 500 == 0:
+            progress(500)
+    if progress:
+        progress(len(inputs) % 500)
+
+    db.session.flush()  # ids for the new snapshots, in one INSERT ... RETURNING batch
+    for snap_in, snapshot in pending_new:
+        new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+    for batch in _chunks(new_entries, 5000):
+        db.session.execute(insert(RosterEntry), list(batch))
+
+    open_cases, last_cases = _cases_by_area(list(changed))
+    by_id = {a.id: a for a in areas.values()}
+    for area_id, snapshots in changed.items():
+        summary.cases.add(
+            apply_snapshots(
+                by_id[area_id],
+                snapshots,
+                latest_before=latest_before.get(area_id),
+                now=now,
+                actor_id=actor_id,
+                open_case=open_cases.get(area_id),
+                last_case=last_cases.get(area_id),
+                cases_loaded=True,
+            )
+        )
+    db.session.flush()
+    return summary
+
+
+def _set_evaluation(snapshot: Snapshot, evaluation: Evaluation) -> None:
+    snapshot.members = evaluation.members
+    snapshot.residents = evaluation.residents
+    snapshot.flag = evaluation.flag
+    snapshot.reasons = list(evaluation.reasons)
+
+
+def _entry_rows(snapshot_id: int, snap_in: SnapshotInput, person_ids: dict[str, int]) -> list:
+    return [
+        {
+            "snapshot_id": snapshot_id,
+            "person_ref": person_ids[e.person_id],
+            "name": e.name,
+            "resident": e.resident,
+            "role": e.role,
+        }
+        for e in snap_in.entries
+    ]
+
+
+def _areas_by_code(codes: set[str]) -> dict[str, Area]:
+    areas: dict[str, Area] = {}
+    for batch in _chunks(sorted(codes)):
+        for area in db.session.scalars(select(Area).where(Area.code.in_(batch))):
+            areas[area.code] = area
+    missing = sorted(codes - areas.keys())
+    if missing:
+        raise UserError("unknown area code(s): " + ", ".join(missing[:20]))
+    return areas
+
+
+def _ensure_persons(inputs: Sequence[SnapshotInput]) -> dict[str, int]:
+    """Map each external person_id to its row id, creating persons that are new.
+
+    The latest name (by effective date) becomes the person's display name."""
+    names: dict[str, tuple[date, str]] = {}
+    for snap in inputs:
+        for e in snap.entries:
+            if e.person_id not in names or snap.effective_on >= names[e.person_id][0]:
+                names[e.person_id] = (snap.effective_on, e.name)
+    ids: dict[str, int] = {}
+    known_names: dict[str, str] = {}
+    for batch in _chunks(sorted(names)):
+        rows = db.session.execute(
+            select(Person.person_id, Person.id, Person.name).where(Person.person_id.in_(batch))
+        )
+        for person_id, row_id, name in rows:
+            ids[person_id] = row_id
+            known_names[person_id] = name
+    new = [{"person_id": p, "name": names[p][1]} for p in sorted(names) if p not in ids]
+    for batch in _chunks(new, 5000):
+        db.session.execute(insert(Person), list(batch))
+    if new:
+        for batch in _chunks([row["person_id"] for row in new]):
+            rows = db.session.execute(
+                select(Person.person_id, Person.id).where(Person.person_id.in_(batch))
+            )
+            ids.update({person_id: row_id for person_id, row_id in rows})
+    renamed = [
+        {"id": ids[p], "name": names[p][1]} for p in known_names if known_names[p] != names[p][1]
+    ]
+    if renamed:
+        db.session.execute(update(Person), renamed)
+    return ids
+
+
+def _existing_snapshots(areas: list[Area]) -> dict[tuple, tuple[Snapshot, frozenset]]:
+    """Stored snapshots of these areas with their roster signatures, by identity."""
+    by_area = {a.id: a.code for a in areas}
+    snapshots: dict[int, Snapshot] = {}
+    for batch in _chunks(list(by_area)):
+        for snap in db.session.scalars(select(Snapshot).where(Snapshot.area_id.in_(batch))):
+            snapshots[snap.id] = snap
+    entries: dict[int, list[tuple]] = defaultdict(list)
+    for batch in _chunks(list(snapshots)):
+        rows = db.session.execute(
+            select(
+                RosterEntry.snapshot_id,
+                RosterEntry.person_ref,
+                RosterEntry.name,
+                RosterEntry.resident,
+                RosterEntry.role,
+            ).where(RosterEntry.snapshot_id.in_(batch))
+        )
+        for snapshot_id, *entry in rows:
+            entries[snapshot_id].append(tuple(entry))
+    result = {}
+    for snap in snapshots.values():
+        identity = (by_area[snap.area_id], snap.kind, snap.review_year or snap.effective_on)
+        result[identity] = (snap, _roster_signature(entries[snap.id]))
+    return result
+
+
+def _cases_by_area(area_ids: list[int]) -> tuple[dict[int, Case], dict[int, Case]]:
+    """Each area's open case and its latest case, loaded in a few queries."""
+    open_cases: dict[int, Case] = {}
+    last_cases: dict[int, Case] = {}
+    for batch in _chunks(area_ids):
+        for case in db.session.scalars(
+            select(Case).where(Case.area_id.in_(batch)).order_by(Case.id)
+        ):
+            last_cases[case.area_id] = case
+            if case.status in OPEN_STATUSES:
+                open_cases[case.area_id] = case
+    return open_cases, last_cases

@@ -1,0 +1,114 @@
+"""Access control in one place: who may see and change what.
+
+A rep sees only the cases and areas assigned to them; anything else is a 404 so existence does
+not leak. The programme team sees everything; only admins manage users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, select
+
+from app.extensions import db, login_manager
+from app.models import Area, Case, User
+
+__all__ = [
+    "admin_required",
+    "area_or_404",
+    "case_or_404",
+    "login_required",
+    "programme_required",
+    "public",
+    "visible_areas",
+    "visible_cases",
+]
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to anonymous visitors (sign-in, set-password, opt-out)."""
+    view.access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def programme_required(view: Callable) -> Callable:
+    """Programme team only; a rep gets 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any):
+        if not current_user.is_programme:
+            abort(404)
+        return view(*args, **kwargs)
+
+    wrapped.access = "programme"  # type: ignore[attr-defined]
+    return wrapped
+
+
+def admin_required(view: Callable) -> Callable:
+    """Admins (programme team with the admin flag) only; anyone else gets 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any):
+        if not (current_user.is_programme and current_user.is_admin):
+            abort(404)
+        return view(*args, **kwargs)
+
+    wrapped.access = "admin"  # type: ignore[attr-defined]
+    return wrapped
+
+
+def visible_cases(user: User) -> Select:
+    """A select of the cases `user` may see."""
+    query = select(Case)
+    if not user.is_programme:
+        query = query.where(Case.rep_id == user.id)
+    return query
+
+
+def visible_areas(user: User) -> Select:
+    """A select of the areas `user` may see."""
+    query = select(Area)
+    if not user.is_programme:
+        query = query.where(Area.rep_id == user.id)
+    return query
+
+
+def case_or_404(case_id: int, user: User | None = None) -> Case:
+    """The case if `user` (default: the signed-in user) may see it, else 404."""
+    user = user or current_user
+    case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def area_or_404(code: str, user: User | None = None) -> Area:
+    """The area if `user` (default: the signed-in user) may see it, else 404."""
+    user = user or current_user
+    area = db.session.scalar(visible_areas(user).where(Area.code == code))
+    if area is None:
+        abort(404)
+    return area
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Session ids are 'user id:session version': a bumped version signs old sessions out."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.active:
+        return None
+    return user
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"

@@ -1,0 +1,5 @@
+"""Blueprint `areas` (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("areas", __name__)

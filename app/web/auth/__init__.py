@@ -1,0 +1,5 @@
+"""Blueprint `auth` (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

@@ -1,0 +1,5 @@
+"""Blueprint `insights` (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("insights", __name__)

@@ -1,0 +1,5 @@
+"""Blueprint `outbox` (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("outbox", __name__)

@@ -1,0 +1,110 @@
+"""Storing snapshots in bulk: one file of seven years gives the same cases as seven files."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, Person, RosterEntry, Snapshot
+from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
+from tests.factories import make_area
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+# members, residents per year for three areas
+HISTORY = {
+    "A1": [(10, 6), (7, 5), (8, 5), (9, 5), (7, 2), (8, 6), (12, 9)],
+    "A2": [(9, 5)] * 7,
+    "A3": [(8, 5), (6, 6), (6, 6), (10, 6), (10, 6), (5, 1), (8, 5)],
+}
+
+
+def roster(code, year, members, residents):
+    return tuple(
+        EntryInput(f"{code}-p{i}", f"Person {i}", i < residents, "chair" if i == 0 else "member")
+        for i in range(members)
+    ) + (EntryInput(f"{code}-w", "Worker", False, "worker"),)
+
+
+def inputs(years):
+    return [
+        SnapshotInput(code, "annual", 2015 + i, date(2015 + i, 9, 30), roster(code, 2015 + i, m, r))
+        for code, rows in HISTORY.items()
+        for i, (m, r) in enumerate(rows)
+        if 2015 + i in years
+    ]
+
+
+def case_history():
+    rows = db.session.execute(
+        select(
+            Case.area_id,
+            Case.flag,
+            Case.status,
+            Case.opened_on,
+            Case.returned_on,
+            Case.resolved_on,
+            Case.previous_case_id.is_not(None),
+            Case.escalated_count,
+        ).order_by(Case.area_id, Case.opened_on)
+    )
+    return [tuple(r) for r in rows]
+
+
+def setup_areas():
+    for code in HISTORY:
+        make_area(code)
+
+
+def test_one_file_of_seven_years_equals_seven_yearly_files(app):
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2022)), now=NOW)
+    db.session.commit()
+    together = case_history()
+    assert together, "the history must open cases"
+    from tests.conftest import empty_all_tables
+
+    empty_all_tables()
+    setup_areas()
+    for year in range(2015, 2022):
+        store_snapshots(inputs([year]), now=NOW)
+    assert case_history() == together
+
+
+def test_storing_the_same_snapshots_twice_changes_nothing(app):
+    setup_areas()
+    first = store_snapshots(inputs(range(2015, 2022)), now=NOW)
+    assert first.snapshots_created == 21
+    counts = [
+        db.session.scalar(select(func.count()).select_from(t))
+        for t in (Snapshot, RosterEntry, Person, Case)
+    ]
+    events_before = case_history()
+    again = store_snapshots(inputs(range(2015, 2022)), now=NOW)
+    assert (again.snapshots_created, again.snapshots_replaced, again.snapshots_unchanged) == (
+        0,
+        0,
+        21,
+    )
+    assert again.cases.opened == again.cases.resolved == 0
+    assert counts == [
+        db.session.scalar(select(func.count()).select_from(t))
+        for t in (Snapshot, RosterEntry, Person, Case)
+    ]
+    assert case_history() == events_before
+
+
+def test_a_changed_roster_replaces_the_stored_one_and_reruns_the_rules(app):
+    area = make_area("A9")
+    store_snapshots(
+        [SnapshotInput("A9", "annual", 2021, date(2021, 9, 30), roster("A9", 2021, 10, 6))], now=NOW
+    )
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    summary = store_snapshots(
+        [SnapshotInput("A9", "annual", 2021, date(2021, 9, 30), roster("A9", 2021, 6, 6))], now=NOW
+    )
+    assert summary.snapshots_replaced == 1
+    (case,) = db.session.scalars(select(Case)).all()
+    assert case.flag == "under_criteria"
+    assert area.current_members == 6
+    entries = db.session.scalar(select(func.count()).select_from(RosterEntry))
+    assert entries == 7  # six members and the worker, the old roster gone
