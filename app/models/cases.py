@@ -53,6 +53,10 @@ class Case(db.Model):
         ForeignKey("snapshots.id", ondelete="SET NULL")
     )
     escalated_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_escalated_on: Mapped[date | None] = mapped_column(Date)
+    # Milestones for the recovery funnel: when the case first reached each status.
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plan_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Last event that is not an email: drives "stale" reminders and urgency ordering.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

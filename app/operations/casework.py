@@ -194,6 +194,7 @@ def _apply_one(
     elif decision.outcome is Outcome.ESCALATE:
         case.flag = decision.flag
         case.escalated_count += 1
+        case.last_escalated_on = snapshot.effective_on
         tally.escalated += 1
         record_event(
             case,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 02:52:48.096280
+Create Date: 2026-11-25 02:59:14.235540
 
 """
 from alembic import op
@@ -133,6 +133,9 @@ def upgrade():
     sa.Column('previous_case_id', sa.Integer(), nullable=True),
     sa.Column('opened_snapshot_id', sa.Integer(), nullable=True),
     sa.Column('escalated_count', sa.Integer(), nullable=False),
+    sa.Column('last_escalated_on', sa.Date(), nullable=True),
+    sa.Column('contacted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('plan_agreed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
