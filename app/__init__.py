@@ -33,10 +33,12 @@ def create_app(config: object | str | None = None) -> Flask:
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)
     from app.cli import register_cli
+    from app.scheduler import init_scheduler
     from app.web import register_web
 
     register_web(app)
     register_cli(app)
+    init_scheduler(app)
     return app
 
 

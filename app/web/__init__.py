@@ -8,8 +8,10 @@ from flask import Flask
 
 BLUEPRINTS = (
     "home",
+    "errors",
     "auth",
     "cases",
+    "programme",
     "areas",
     "admin",
     "dashboard",

@@ -1,0 +1,5 @@
+"""Blueprint `programme` (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("programme", __name__)
