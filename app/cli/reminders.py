@@ -1,0 +1,3 @@
+"""`flask reminders` (to be written)."""
+
+commands: list = []
