@@ -1,3 +1,119 @@
-"""`flask` commands (to be written)."""
+"""`flask areas import`, `flask reviews import`, `flask updates import` (SPEC 4).
 
-commands: list = []
+All-or-nothing: a bad file exits with status 1, lists every bad row on stderr as
+`row N, column C: reason`, and writes nothing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models.types import utcnow
+from app.operations.errors import UserError
+from app.operations.imports import ImportRejected, import_snapshots, parse_areas, store_areas
+
+areas_group = AppGroup("areas", help="Areas, their contacts and reps.")
+reviews_group = AppGroup("reviews", help="Annual membership reviews.")
+updates_group = AppGroup("updates", help="In-year membership updates.")
+
+FILE = click.argument("file", type=click.File("rb"))
+
+
+def _reject(problems_lines: list[str], name: str) -> None:
+    click.echo(f"{name}: nothing was imported; fix these rows and run the import again:", err=True)
+    for line in problems_lines:
+        click.echo(f"  {line}", err=True)
+    db.session.rollback()
+    sys.exit(1)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@contextmanager
+def _progress(total: int, label: str):
+    """A progress bar on stderr for long work (shown only when stderr is a terminal)."""
+    if total < 2000 or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
+        yield bar.update
+
+
+@areas_group.command("import")
+@FILE
+def import_areas(file) -> None:
+    """Create or update areas, contacts and reps from FILE (CSV)."""
+    started = time.perf_counter()
+    data = file.read()
+    try:
+        rows, warnings, count = parse_areas(data)
+        summary = store_areas(rows, now=utcnow())
+        db.session.commit()
+    except ImportRejected as exc:
+        _reject(exc.problems.lines(), file.name)
+    except UserError as exc:
+        _reject([str(exc)], file.name)
+    _warn(warnings)
+    click.echo(
+        f"{count} rows: {summary.areas_created} areas created, {summary.areas_updated} updated,"
+        f" {summary.areas_unchanged} unchanged; {summary.contacts_added} contacts added,"
+        f" {summary.contacts_updated} updated; {summary.cases_reassigned} open cases reassigned"
+        f" ({time.perf_counter() - started:.1f} s)"
+    )
+    if summary.reps_created:
+        click.echo(
+            f"{len(summary.reps_created)} new rep account(s), without a password (send each a"
+            " set-password link from the Users page):"
+        )
+        for email in summary.reps_created:
+            click.echo(f"  {email}")
+
+
+def _import_snapshots(file, kind: str, what: str) -> None:
+    started = time.perf_counter()
+    data = file.read()
+    lines = max(data.count(b"\n"), 1)
+    try:
+        with _progress(lines, "Checking rows") as update:
+            summary, warnings = import_snapshots(data, kind, now=utcnow(), progress=update)
+        db.session.commit()
+    except ImportRejected as exc:
+        _reject(exc.problems.lines(), file.name)
+    except UserError as exc:
+        _reject([str(exc)], file.name)
+    _warn(warnings)
+    cases = summary.cases
+    click.echo(
+        f"{summary.rows} rows, {summary.areas} areas: {what} {summary.snapshots_created} created,"
+        f" {summary.snapshots_replaced} replaced, {summary.snapshots_unchanged} unchanged."
+    )
+    click.echo(
+        f"Cases: {cases.opened} opened, {cases.returned} returned within criteria,"
+        f" {cases.resolved} resolved, {cases.escalated} escalated"
+        f" ({time.perf_counter() - started:.1f} s)"
+    )
+
+
+@reviews_group.command("import")
+@FILE
+def import_reviews(file) -> None:
+    """Import annual reviews from FILE (CSV); re-importing an area-year replaces its roster."""
+    _import_snapshots(file, "annual", "reviews")
+
+
+@updates_group.command("import")
+@FILE
+def import_updates(file) -> None:
+    """Import in-year membership updates from FILE (CSV)."""
+    _import_snapshots(file, "update", "updates")
+
+
+commands = [areas_group, reviews_group, updates_group]

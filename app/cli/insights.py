@@ -1,3 +1,41 @@
-"""`flask` commands (to be written)."""
+"""`flask insights`: the programme's yearly figures (SPEC 2.6)."""
 
-commands: list = []
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Area
+from app.queries.insights import area_ids_for, as_json, programme_insights
+
+
+@click.command("insights")
+@click.option("--json", "json_out", is_flag=True, help="The SPEC 2.6 object as JSON on stdout.")
+@click.option("--area", "areas", multiple=True, metavar="CODE", help="Only these areas.")
+def insights_command(json_out: bool, areas: tuple[str, ...]) -> None:
+    """Programme insights, for the whole programme or the areas given."""
+    area_ids = None
+    if areas:
+        codes = {code.strip().upper() for code in areas}
+        known = set(db.session.scalars(select(Area.code).where(Area.code.in_(codes))))
+        unknown = sorted(codes - known)
+        if unknown:
+            raise click.BadParameter(f"unknown area(s): {', '.join(unknown)}", param_hint="--area")
+        area_ids = area_ids_for(codes=sorted(codes))
+    figures = as_json(programme_insights(area_ids))
+    if json_out:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for year, count in value.items():
+                click.echo(f"  {year}: {count:,}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+commands = [insights_command]

@@ -600,15 +600,39 @@ def _update_dates(rng: random.Random, count: int) -> list[datetime.date]:
     ]
 
 
+def _returned_before(plans: dict[int, list[_Slot]]) -> list[bool]:
+    """Per area: has its case open after the last review already returned within criteria?
+
+    Follows the case rules over the annual statuses: a case opens when flagged, returns when
+    an under-criteria case reaches the threshold, and closes when the area is fine."""
+    open_flag: list[str | None] = [None] * AREA_COUNT
+    returned = [False] * AREA_COUNT
+    for year in REVIEW_YEARS:
+        for a, slot in enumerate(plans[year]):
+            if slot.status == "fine":
+                open_flag[a], returned[a] = None, False
+            elif open_flag[a] is None:
+                open_flag[a], returned[a] = slot.status, False
+            else:
+                if open_flag[a] == "under" and slot.status == "threshold":
+                    returned[a] = True
+                open_flag[a] = slot.status
+    return returned
+
+
 def _in_year_updates(
     rng: random.Random,
     people: _People,
+    plans: dict[int, list[_Slot]],
     plan_2021: list[_Slot],
     last_rosters: list[tuple[DemoMember, ...]],
 ) -> list[tuple[int, datetime.date, tuple[DemoMember, ...]]]:
     """Updates after the 2021 review: twelve under-criteria areas come back within criteria."""
     under = [a for a, slot in enumerate(plan_2021) if slot.status == "under"]
-    returning = rng.sample(under, RETURNED_AFTER_2021)
+    # A case's returned date is set the first time only (SPEC 2.3), so the twelve that come
+    # back are drawn from cases that have not returned before: the list of cases then shows them.
+    returned = _returned_before(plans)
+    returning = rng.sample([a for a in under if not returned[a]], RETURNED_AFTER_2021)
     eights = set(rng.sample(returning, RETURNED_AFTER_2021 // 3))  # some at exactly eight
     kinds = {a: _update_plan(rng, a in returning, a in eights) for a in under}
     at_threshold = [a for a, slot in enumerate(plan_2021) if slot.status == "threshold"]
@@ -710,7 +734,9 @@ def generate(seed: int = 2021) -> DemoProgramme:
     core = _core_counts(rng, weakness)
     plans = {year: _plan_year(rng, year, weakness, size, core) for year in REVIEW_YEARS}
     reviews = _annual_reviews(rng, people, plans, core)
-    updates = _in_year_updates(rng, people, plans[REVIEW_YEARS[-1]], reviews[REVIEW_YEARS[-1]])
+    updates = _in_year_updates(
+        rng, people, plans, plans[REVIEW_YEARS[-1]], reviews[REVIEW_YEARS[-1]]
+    )
 
     codes = [f"BL{a + 1:03d}" for a in range(AREA_COUNT)]
     snapshots = [

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
@@ -135,7 +135,7 @@ def store_snapshots(
     for snap_in, snapshot in pending_new:
         new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
     for batch in _chunks(new_entries, 5000):
-        db.session.execute(insert(RosterEntry), list(batch))
+        db.session.execute(RosterEntry.__table__.insert(), list(batch))
 
     open_cases, last_cases = _cases_by_area(list(changed))
     by_id = {a.id: a for a in areas.values()}
@@ -207,7 +207,7 @@ def _ensure_persons(inputs: Sequence[SnapshotInput]) -> dict[str, int]:
             known_names[person_id] = name
     new = [{"person_id": p, "name": names[p][1]} for p in sorted(names) if p not in ids]
     for batch in _chunks(new, 5000):
-        db.session.execute(insert(Person), list(batch))
+        db.session.execute(Person.__table__.insert(), list(batch))
     if new:
         for batch in _chunks([row["person_id"] for row in new]):
             rows = db.session.execute(

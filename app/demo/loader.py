@@ -1,0 +1,195 @@
+"""Load the deterministic demo programme (SPEC 3) into the database, through the same
+operations an import uses, and give the open cases some realistic casework."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from app.demo.generator import DemoProgramme, generate
+from app.extensions import db
+from app.models import Action, ActionPlan, Area, Case, Contact, User
+from app.models.cases import OPEN_STATUSES
+from app.operations.casework import record_event
+from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
+from app.operations.users import hash_password
+
+DEMO_PASSWORD = "big-local-demo"
+ADMIN_EMAIL = "programme.admin@demo.localtrust.org.uk"
+PROGRAMME_EMAIL = "programme.team@demo.localtrust.org.uk"
+
+
+@dataclass
+class DemoLogins:
+    admin: str
+    programme: str
+    rep: str
+    password: str
+    reps: int
+    areas: int
+    snapshots: int
+    cases: int
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(Area))
+
+
+def load_demo(*, now: datetime, seed: int = 2021, progress=None) -> DemoLogins:
+    """Build the demo programme in the current transaction (the caller commits)."""
+    programme = generate(seed)
+    password_hash = hash_password(DEMO_PASSWORD)
+    users = _users(programme, password_hash, now)
+    _areas(programme, users, now)
+    _snapshots(programme, progress)
+    casework_rep = _casework(now, random.Random(seed))
+    db.session.flush()
+    return DemoLogins(
+        admin=ADMIN_EMAIL,
+        programme=PROGRAMME_EMAIL,
+        rep=casework_rep,
+        password=DEMO_PASSWORD,
+        reps=len(programme.reps),
+        areas=len(programme.areas),
+        snapshots=len(programme.snapshots),
+        cases=db.session.scalar(select(func.count()).select_from(Case)) or 0,
+    )
+
+
+def _users(programme: DemoProgramme, password_hash: str, now: datetime) -> dict[str, User]:
+    users: dict[str, User] = {}
+    staff = [
+        (ADMIN_EMAIL, "Priya Shah", "programme", True, None),
+        (PROGRAMME_EMAIL, "Tom Okafor", "programme", False, None),
+    ]
+    staff += [(r.email, r.name, "rep", False, r.region) for r in programme.reps]
+    for email, name, role, admin, region in staff:
+        user = User(
+            email=email,
+            name=name,
+            role=role,
+            is_admin=admin,
+            region=region,
+            password_hash=password_hash,
+            created_at=now,
+        )
+        db.session.add(user)
+        users[email] = user
+    db.session.flush()
+    return users
+
+
+def _areas(programme: DemoProgramme, users: dict[str, User], now: datetime) -> None:
+    for demo in programme.areas:
+        area = Area(
+            code=demo.code,
+            name=demo.name,
+            rep=users.get(demo.rep_email) if demo.rep_email else None,
+            created_at=now,
+            current_reasons=[],
+        )
+        area.contacts = [Contact(name=c.name, email=c.email) for c in demo.contacts]
+        db.session.add(area)
+    db.session.flush()
+
+
+def _snapshots(programme: DemoProgramme, progress) -> None:
+    """Store the reviews and updates one effective date at a time, as the yearly files
+    would have arrived, so each case's timeline carries the dates it happened."""
+    by_date: dict[date, list[SnapshotInput]] = defaultdict(list)
+    for snap in programme.snapshots:
+        by_date[snap.effective].append(
+            SnapshotInput(
+                area_code=snap.area_code,
+                kind=snap.kind,
+                review_year=snap.year,
+                effective_on=snap.effective,
+                entries=tuple(
+                    EntryInput(m.person_id, m.name, m.resident, m.role) for m in snap.members
+                ),
+            )
+        )
+    for effective in sorted(by_date):
+        moment = datetime.combine(effective, time(10), tzinfo=UTC)
+        store_snapshots(by_date[effective], now=moment, source="demo")
+        if progress:
+            progress(len(by_date[effective]))
+
+
+DEMO_ACTIONS = (
+    ("partnership", "Hold a recruitment drop-in at the community centre", -9),
+    ("rep", "Introduce the partnership to an expert partner on resident engagement", 5),
+    ("partnership", "Ask each member to bring one resident to the next meeting", 12),
+    ("programme", "Book places at the spring learning event", 30),
+    ("partnership", "Update the roster and send it to the rep", 40),
+)
+
+
+def _casework(now: datetime, rng: random.Random) -> str:
+    """Give the open cases recent, believable casework; return the busiest rep's email."""
+    cases = list(
+        db.session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id))
+    )
+    per_rep: dict[int, int] = defaultdict(int)
+    today = now.date()
+    for index, case in enumerate(cases):
+        stage = index % 5  # 0 new (and stale), 1 contacted, 2-3 plan agreed, 4 monitoring
+        started = now - timedelta(days=rng.randint(20, 70))
+        if case.rep_id:
+            per_rep[case.rep_id] += 1
+        if stage == 0:
+            case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
+            continue
+        _status(case, "contacted", started, "Spoke with the chair about the review result.")
+        if stage == 1:
+            continue
+        plan = ActionPlan(
+            case=case,
+            barriers=rng.sample(
+                ["recruitment", "resident_engagement", "capacity", "governance"], 2
+            ),
+            barriers_text="Few residents have time for evening meetings.",
+            target_members=max(9, (case.area.current_members or 6) + 3),
+            target_on=today + timedelta(days=rng.randint(60, 150)),
+            support=["expert_partner", "learning_events", "networking"][: rng.randint(1, 3)],
+            updated_at=started + timedelta(days=7),
+        )
+        db.session.add(plan)
+        for owner, description, due in rng.sample(DEMO_ACTIONS, 3):
+            plan.actions.append(
+                Action(
+                    description=description,
+                    owner=owner,
+                    due_on=today + timedelta(days=due + rng.randint(-3, 3)),
+                    created_at=started + timedelta(days=7),
+                )
+            )
+        _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
+        if stage == 4:
+            _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
+    if not per_rep:
+        rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
+        return rep.email if rep else ADMIN_EMAIL
+    busiest = max(per_rep, key=lambda rep_id: (per_rep[rep_id], -rep_id))
+    return db.session.get(User, busiest).email
+
+
+def _status(case: Case, target: str, at: datetime, note: str) -> None:
+    record_event(
+        case,
+        "status_changed",
+        f"Status changed from {case.status.replace('_', ' ')} to {target.replace('_', ' ')}."
+        f" {note}",
+        now=at,
+        actor_id=case.rep_id,
+        data={"from": case.status, "to": target},
+    )
+    case.status = target
+    if target == "contacted" and case.contacted_at is None:
+        case.contacted_at = at
+    if target == "plan_agreed" and case.plan_agreed_at is None:
+        case.plan_agreed_at = at

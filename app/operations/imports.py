@@ -1,0 +1,435 @@
+"""The three imports of SPEC 4 (areas, annual reviews, in-year updates).
+
+Each is all-or-nothing: the whole file is checked first and every bad row reported; only a
+clean file is written, in one transaction owned by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Area, AuditEntry, Contact, User
+from app.models.cases import OPEN_STATUSES, Case
+from app.models.snapshots import ROLES
+from app.operations.casework import record_event
+from app.operations.csvfile import (
+    CsvFile,
+    FileProblem,
+    Problems,
+    parse_date,
+    parse_resident,
+    parse_year,
+    read_csv,
+)
+from app.operations.snapshots import EntryInput, SnapshotInput, StoreSummary, store_snapshots
+
+AREA_COLUMNS = ("area_code", "area_name", "rep_email", "contact_name", "contact_email")
+REVIEW_COLUMNS = ("area_code", "review_year", "person_id", "member_name", "resident", "role")
+UPDATE_COLUMNS = ("area_code", "as_of", "person_id", "member_name", "resident", "role")
+ROLE_LIST = ", ".join(ROLES)
+ROLE_SET = frozenset(ROLES)
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was written. `problems.lines()` names each one."""
+
+    def __init__(self, problems: Problems) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class ParsedFile:
+    warnings: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def _read(data: bytes, required, optional=()) -> CsvFile:
+    try:
+        return read_csv(data, required, optional)
+    except FileProblem as exc:
+        raise ImportRejected(exc.problems) from None
+
+
+def _warn_ignored(csv_file: CsvFile) -> list[str]:
+    warnings = [f"column '{name}' is not used and was ignored" for name in csv_file.ignored]
+    if any("__extra__" in row.values for row in csv_file.rows):
+        rows = [str(r.number) for r in csv_file.rows if "__extra__" in r.values][:10]
+        warnings.append(f"extra cells beyond the header were ignored (row {', '.join(rows)})")
+    return warnings
+
+
+def _email(raw: str) -> str | None:
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+# --------------------------------------------------------------------------- areas
+
+
+@dataclass
+class AreaRow:
+    code: str
+    name: str
+    rep_email: str | None
+    contacts: dict[str, str] = field(default_factory=dict)  # email -> name
+
+
+@dataclass
+class AreaImportSummary:
+    areas_created: int = 0
+    areas_updated: int = 0
+    areas_unchanged: int = 0
+    contacts_added: int = 0
+    contacts_updated: int = 0
+    reps_created: list[str] = field(default_factory=list)
+    cases_reassigned: int = 0
+    rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_areas(data: bytes) -> tuple[list[AreaRow], list[str], int]:
+    """Check an areas file; return its areas (in file order), warnings and row count."""
+    csv_file = _read(data, AREA_COLUMNS[:2], AREA_COLUMNS[2:])
+    problems = Problems()
+    areas: dict[str, AreaRow] = {}
+    first_row: dict[str, int] = {}
+    for row in csv_file.rows:
+        code = row["area_code"].upper()
+        name = row["area_name"]
+        if not code:
+            problems.add(row.number, "area_code", "an area code is required")
+            continue
+        if len(code) > 20 or not code.replace("-", "").isalnum():
+            problems.add(row.number, "area_code", f"'{code}' is not an area code (e.g. BL001)")
+            continue
+        if not name:
+            problems.add(row.number, "area_name", "an area name is required")
+        rep_raw = row["rep_email"]
+        rep_email = _email(rep_raw) if rep_raw else None
+        if rep_raw and rep_email is None:
+            problems.add(row.number, "rep_email", f"'{rep_raw}' is not an email address")
+        area = areas.get(code)
+        if area is None:
+            area = areas[code] = AreaRow(code, name, rep_email)
+            first_row[code] = row.number
+        else:
+            if name and area.name and name != area.name:
+                problems.add(
+                    row.number,
+                    "area_name",
+                    f"'{name}' differs from '{area.name}' given for {code} at row"
+                    f" {first_row[code]}",
+                )
+            if rep_email and area.rep_email is None:
+                area.rep_email = rep_email
+            elif rep_email and rep_email != area.rep_email:
+                problems.add(
+                    row.number,
+                    "rep_email",
+                    f"{code} already has rep {area.rep_email or '(none)'} at row"
+                    f" {first_row[code]}: an area has one rep",
+                )
+        contact_name, contact_raw = row["contact_name"], row["contact_email"]
+        if contact_name or contact_raw:
+            contact_email = _email(contact_raw) if contact_raw else None
+            if not contact_raw:
+                problems.add(row.number, "contact_email", "a contact needs an email address")
+            elif contact_email is None:
+                problems.add(
+                    row.number, "contact_email", f"'{contact_raw}' is not an email address"
+                )
+            if not contact_name:
+                problems.add(row.number, "contact_name", "a contact needs a name")
+            if contact_email and contact_name:
+                area.contacts[contact_email] = contact_name
+    if problems:
+        raise ImportRejected(problems)
+    return list(areas.values()), _warn_ignored(csv_file), len(csv_file.rows)
+
+
+def store_areas(
+    rows: list[AreaRow], *, now: datetime, actor_id: int | None = None
+) -> AreaImportSummary:
+    """Create or update areas, their contacts and rep users (reps without a password)."""
+    summary = AreaImportSummary()
+    users = {u.email.lower(): u for u in db.session.scalars(select(User))}
+    existing = {a.code: a for a in db.session.scalars(select(Area))}
+    contacts: dict[int, dict[str, Contact]] = {}
+    for contact in db.session.scalars(select(Contact)):
+        contacts.setdefault(contact.area_id, {})[contact.email.lower()] = contact
+    open_cases = {
+        c.area_id: c for c in db.session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)))
+    }
+    for row in rows:
+        rep = None
+        if row.rep_email:
+            rep = users.get(row.rep_email)
+            if rep is None:
+                rep = User(
+                    email=row.rep_email,
+                    name=_name_from_email(row.rep_email),
+                    role="rep",
+                    created_at=now,
+                )
+                db.session.add(rep)
+                db.session.flush()
+                users[row.rep_email] = rep
+                summary.reps_created.append(row.rep_email)
+                _audit(
+                    actor_id,
+                    "user_created",
+                    "user",
+                    rep.id,
+                    f"Rep {rep.email} created by the areas import",
+                    now,
+                )
+        area = existing.get(row.code)
+        if area is None:
+            area = Area(code=row.code, name=row.name, rep=rep, created_at=now, current_reasons=[])
+            db.session.add(area)
+            db.session.flush()
+            existing[row.code] = area
+            summary.areas_created += 1
+            _audit(actor_id, "area_created", "area", area.id, f"Area {row.code} imported", now)
+        else:
+            changed = False
+            if area.name != row.name:
+                area.name = row.name
+                changed = True
+            if area.rep_id != (rep.id if rep else None):
+                old = area.rep
+                area.rep = rep
+                changed = True
+                _audit(
+                    actor_id,
+                    "area_rep_changed",
+                    "area",
+                    area.id,
+                    f"Rep of {area.code}: {old.email if old else 'none'} → "
+                    f"{rep.email if rep else 'none'} (areas import)",
+                    now,
+                )
+                case = open_cases.get(area.id)
+                if case is not None and case.rep_id != area.rep_id:
+                    case.rep = rep
+                    record_event(
+                        case,
+                        "assigned",
+                        f"Assigned to {rep.name} by the areas import."
+                        if rep
+                        else "Unassigned by the areas import.",
+                        now=now,
+                        actor_id=actor_id,
+                        data={"rep_id": rep.id if rep else None},
+                    )
+                    summary.cases_reassigned += 1
+            if changed:
+                summary.areas_updated += 1
+            else:
+                summary.areas_unchanged += 1
+        known = contacts.setdefault(area.id, {})
+        for email, name in row.contacts.items():
+            contact = known.get(email)
+            if contact is None:
+                contact = Contact(area_id=area.id, name=name, email=email)
+                db.session.add(contact)
+                known[email] = contact
+                summary.contacts_added += 1
+            elif contact.name != name:
+                contact.name = name
+                summary.contacts_updated += 1
+    db.session.flush()
+    return summary
+
+
+def _name_from_email(email: str) -> str:
+    local = email.split("@", 1)[0].replace(".", " ").replace("_", " ").replace("-", " ")
+    return " ".join(part.capitalize() for part in local.split()) or email
+
+
+def _audit(actor_id, action, target_type, target_id, message, now) -> None:
+    db.session.add(
+        AuditEntry(
+            actor_id=actor_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            message=message,
+            created_at=now,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def parse_snapshots(
+    data: bytes,
+    kind: str,
+    known_areas: set[str],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[SnapshotInput], list[str], int]:
+    """Check an annual-reviews (`kind='annual'`) or in-year-updates (`'update'`) file."""
+    if kind == "annual":
+        csv_file = _read(data, REVIEW_COLUMNS, ("review_date",))
+    else:
+        csv_file = _read(data, UPDATE_COLUMNS)
+    problems = Problems()
+    groups: dict[tuple, dict] = {}
+    for done, row in enumerate(csv_file.rows, 1):
+        if progress and done % 5000 == 0:
+            progress(5000)
+        identity = _snapshot_identity(row, kind, known_areas, problems)
+        entry = _entry(row, problems)
+        if identity is None or entry is None:
+            continue
+        code, year, effective = identity
+        group = groups.get((code, year, effective if kind == "update" else None))
+        if group is None:
+            group = {
+                "effective": effective,
+                "row": row.number,
+                "explicit": bool(row["review_date"]),
+                "entries": {},
+            }
+            groups[(code, year, effective if kind == "update" else None)] = group
+        elif kind == "annual" and row["review_date"] and effective != group["effective"]:
+            if group["explicit"]:
+                problems.add(
+                    row.number,
+                    "review_date",
+                    f"{effective.isoformat()} differs from {group['effective'].isoformat()} given"
+                    f" for the {code} {year} review at row {group['row']}",
+                )
+                continue
+            group["effective"], group["explicit"] = effective, True
+        if entry.person_id in group["entries"]:
+            first = group["entries"][entry.person_id][0]
+            what = (
+                f"the {code} {year} review"
+                if kind == "annual"
+                else f"the {code} update of {effective.isoformat()}"
+            )
+            problems.add(
+                row.number,
+                "person_id",
+                f"person {entry.person_id} appears twice in {what} (first at row {first})",
+            )
+            continue
+        group["entries"][entry.person_id] = (row.number, entry)
+    if progress:
+        progress(len(csv_file.rows) % 5000)
+    if problems:
+        raise ImportRejected(problems)
+    inputs = [
+        SnapshotInput(
+            area_code=code,
+            kind=kind,
+            review_year=year,
+            effective_on=group["effective"],
+            entries=tuple(entry for _, entry in group["entries"].values()),
+        )
+        for (code, year, _), group in groups.items()
+    ]
+    return inputs, _warn_ignored(csv_file), len(csv_file.rows)
+
+
+@lru_cache(maxsize=256)
+def _review_day(year: int) -> date:
+    return date(year, 9, 30)
+
+
+def _snapshot_identity(row, kind, known_areas, problems) -> tuple[str, int | None, date] | None:
+    code = row["area_code"].upper()
+    ok = True
+    if not code:
+        problems.add(row.number, "area_code", "an area code is required")
+        ok = False
+    elif code not in known_areas:
+        problems.add(
+            row.number, "area_code", f"unknown area '{code}' (import it with the areas file first)"
+        )
+        ok = False
+    if kind == "annual":
+        year = parse_year(row["review_year"])
+        if year is None:
+            problems.add(
+                row.number, "review_year", f"'{row['review_year']}' is not a year (e.g. 2021)"
+            )
+            return None
+        effective = _review_day(year)
+        if row["review_date"]:
+            given = parse_date(row["review_date"])
+            if given is None:
+                problems.add(
+                    row.number, "review_date", f"'{row['review_date']}' is not a date (YYYY-MM-DD)"
+                )
+                return None
+            if not (year <= given.year <= year + 1):
+                problems.add(
+                    row.number,
+                    "review_date",
+                    f"{given.isoformat()} is not in or just after review year {year}",
+                )
+                return None
+            effective = given
+        return (code, year, effective) if ok else None
+    effective = parse_date(row["as_of"])
+    if effective is None:
+        problems.add(row.number, "as_of", f"'{row['as_of']}' is not a date (YYYY-MM-DD)")
+        return None
+    return (code, None, effective) if ok else None
+
+
+def _entry(row, problems) -> EntryInput | None:
+    values = row.values
+    person_id = values.get("person_id", "")
+    name = values.get("member_name", "")
+    resident = parse_resident(values.get("resident", ""))
+    role = values.get("role", "").lower()
+    if role not in ROLE_SET:
+        role = role.replace(" ", "_").replace("-", "_")
+    if person_id and len(person_id) <= 64 and name and resident is not None and role in ROLE_SET:
+        return EntryInput(person_id, name[:200], resident, role)
+    if not person_id:
+        problems.add(row.number, "person_id", "a person id is required")
+    elif len(person_id) > 64:
+        problems.add(row.number, "person_id", "a person id has at most 64 characters")
+    if not name:
+        problems.add(row.number, "member_name", "a member name is required")
+    if resident is None:
+        problems.add(
+            row.number,
+            "resident",
+            f"'{row['resident']}' is not yes/no (yes, no, y, n, true, false, 1, 0)",
+        )
+    if role not in ROLE_SET:
+        problems.add(row.number, "role", f"unknown role '{row['role']}' (one of: {ROLE_LIST})")
+    return None
+
+
+def known_area_codes() -> set[str]:
+    return set(db.session.scalars(select(Area.code)))
+
+
+def import_snapshots(
+    data: bytes,
+    kind: str,
+    *,
+    now: datetime,
+    actor_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[StoreSummary, list[str]]:
+    """Check and store a reviews or updates file (the caller commits)."""
+    inputs, warnings, _ = parse_snapshots(data, kind, known_area_codes(), progress)
+    summary = store_snapshots(inputs, now=now, actor_id=actor_id, source="import")
+    return summary, warnings

@@ -1,0 +1,193 @@
+"""Programme insights (SPEC 2.6), computed in the database, set-based.
+
+Only annual reviews count (in-year updates are excluded) and only counted members (not workers
+or LTO reps). The dashboard, the insights page, the exports and `flask insights --json` all read
+from here, so they cannot disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, case, distinct, func, select
+
+from app.extensions import db
+from app.models import Case, RosterEntry, Snapshot, User
+from app.models.areas import Area
+from app.rules.criteria import AT_THRESHOLD, UNCOUNTED_ROLES, UNDER_CRITERIA
+
+KEYS = (
+    "review_years",
+    "distinct_members_total",
+    "average_distinct_members_per_partnership",
+    "members_by_year",
+    "new_members_by_year",
+    "members_in_all_reviews",
+    "partnerships_with_member_in_all_reviews",
+    "partnerships_with_3plus_members_in_all_reviews",
+    "areas_under_criteria_by_year",
+    "areas_at_threshold_by_year",
+    "cases_returned_within_criteria",
+)
+
+
+def _counted(area_ids: Sequence[int] | None) -> Select:
+    """(area_id, review_year, person_ref) for every counted member of every annual review."""
+    query = (
+        select(
+            Snapshot.area_id.label("area_id"),
+            Snapshot.review_year.label("year"),
+            RosterEntry.person_ref.label("person"),
+        )
+        .join(RosterEntry, RosterEntry.snapshot_id == Snapshot.id)
+        .where(Snapshot.kind == "annual", RosterEntry.role.not_in(UNCOUNTED_ROLES))
+    )
+    if area_ids is not None:
+        query = query.where(Snapshot.area_id.in_(area_ids))
+    return query
+
+
+def _by_year(rows, years: list[int]) -> dict[int, int]:
+    counts = {year: 0 for year in years}
+    for year, count in rows:
+        counts[int(year)] = int(count)
+    return counts
+
+
+def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """Every SPEC 2.6 figure for the programme, or for the areas given (years as int keys)."""
+    if area_ids is not None:
+        area_ids = list(area_ids)
+    counted = _counted(area_ids).subquery("counted")
+    session = db.session
+
+    annual = select(Snapshot.review_year).where(Snapshot.kind == "annual")
+    if area_ids is not None:
+        annual = annual.where(Snapshot.area_id.in_(area_ids))
+    years = sorted(int(y) for y in session.scalars(annual.distinct()))
+    n_years = len(years)
+
+    members_by_year = _by_year(
+        session.execute(select(counted.c.year, func.count()).group_by(counted.c.year)).all(),
+        years,
+    )
+    distinct_total = session.scalar(select(func.count(distinct(counted.c.person)))) or 0
+
+    per_area = (
+        select(counted.c.area_id, func.count(distinct(counted.c.person)).label("people"))
+        .group_by(counted.c.area_id)
+        .subquery()
+    )
+    average = session.scalar(select(func.avg(per_area.c.people)))
+    average = round(float(average), 1) if average is not None else 0.0
+
+    # A member is new in the first year they are a counted member anywhere in the programme.
+    everywhere = _counted(None).subquery("everywhere")
+    first_year = (
+        select(everywhere.c.person, func.min(everywhere.c.year).label("first"))
+        .group_by(everywhere.c.person)
+        .subquery("first_year")
+    )
+    new_rows = session.execute(
+        select(counted.c.year, func.count(distinct(counted.c.person)))
+        .join(
+            first_year,
+            and_(first_year.c.person == counted.c.person, first_year.c.first == counted.c.year),
+        )
+        .group_by(counted.c.year)
+    ).all()
+    new_members_by_year = _by_year(new_rows, years)
+
+    in_all = (
+        select(counted.c.person)
+        .group_by(counted.c.person)
+        .having(func.count(distinct(counted.c.year)) == n_years)
+        .subquery()
+    )
+    members_in_all = session.scalar(select(func.count()).select_from(in_all)) if years else 0
+
+    core = (
+        select(counted.c.area_id, counted.c.person)
+        .group_by(counted.c.area_id, counted.c.person)
+        .having(func.count(distinct(counted.c.year)) == n_years)
+        .subquery()
+    )
+    core_per_area = (
+        select(core.c.area_id, func.count().label("core")).group_by(core.c.area_id).subquery()
+    )
+    with_one, with_three = (0, 0)
+    if years:
+        with_one, with_three = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((core_per_area.c.core >= 3, 1), else_=0)), 0),
+            )
+        ).one()
+
+    flags = select(Snapshot.review_year, Snapshot.flag, func.count()).where(
+        Snapshot.kind == "annual", Snapshot.flag.is_not(None)
+    )
+    if area_ids is not None:
+        flags = flags.where(Snapshot.area_id.in_(area_ids))
+    flag_rows = session.execute(flags.group_by(Snapshot.review_year, Snapshot.flag)).all()
+    under = _by_year([(y, c) for y, f, c in flag_rows if f == UNDER_CRITERIA], years)
+    threshold = _by_year([(y, c) for y, f, c in flag_rows if f == AT_THRESHOLD], years)
+
+    returned = select(func.count()).select_from(Case).where(Case.returned_on.is_not(None))
+    if area_ids is not None:
+        returned = returned.where(Case.area_id.in_(area_ids))
+
+    return {
+        "review_years": years,
+        "distinct_members_total": int(distinct_total),
+        "average_distinct_members_per_partnership": average,
+        "members_by_year": members_by_year,
+        "new_members_by_year": new_members_by_year,
+        "members_in_all_reviews": int(members_in_all or 0),
+        "partnerships_with_member_in_all_reviews": int(with_one or 0),
+        "partnerships_with_3plus_members_in_all_reviews": int(with_three or 0),
+        "areas_under_criteria_by_year": under,
+        "areas_at_threshold_by_year": threshold,
+        "cases_returned_within_criteria": int(session.scalar(returned) or 0),
+    }
+
+
+def as_json(insights: dict[str, Any]) -> dict[str, Any]:
+    """The JSON shape: years as string keys, exactly the SPEC keys in SPEC order."""
+    out: dict[str, Any] = {}
+    for key in KEYS:
+        value = insights[key]
+        if isinstance(value, dict):
+            value = {str(year): count for year, count in sorted(value.items())}
+        out[key] = value
+    return out
+
+
+def returns_by_month(area_ids: Sequence[int] | None = None) -> list[tuple[str, int]]:
+    """("YYYY-MM", number of cases that returned within criteria that month), oldest first."""
+    query = select(Case.returned_on).where(Case.returned_on.is_not(None))
+    if area_ids is not None:
+        query = query.where(Case.area_id.in_(list(area_ids)))
+    counts: dict[str, int] = {}
+    # Grouping by month differs between SQLite and PostgreSQL; the dates are few (one per
+    # returned case), so they are bucketed here.
+    for returned_on in db.session.scalars(query):
+        month = returned_on.strftime("%Y-%m")
+        counts[month] = counts.get(month, 0) + 1
+    return sorted(counts.items())
+
+
+def area_ids_for(
+    rep_id: int | None = None, region: str | None = None, codes: Sequence[str] | None = None
+) -> list[int] | None:
+    """The areas of a rep, of the reps of a region, or with these codes; None = programme."""
+    if rep_id is None and not region and not codes:
+        return None
+    query = select(Area.id)
+    if rep_id is not None:
+        query = query.where(Area.rep_id == rep_id)
+    if region:
+        query = query.where(Area.rep_id.in_(select(User.id).where(User.region == region)))
+    if codes:
+        query = query.where(Area.code.in_([c.strip().upper() for c in codes]))
+    return list(db.session.scalars(query.order_by(Area.id)))
