@@ -87,20 +87,20 @@ def store_snapshots(
     existing = _existing_snapshots(list(areas.values()))
     latest_before = latest_keys([a.id for a in areas.values()])
 
-    changed: dict[int, list[Snapshot]] = defaultdict(list)
-    new_entries: list[dict] = []
-    pending_new: list[tuple[SnapshotInput, Snapshot]] = []
+    changed: dict[int, list[Snapshot | NewSnapshot]] = defaultdict(list)
+    new_entries: list[tuple] = []
+    pending_new: list[tuple[SnapshotInput, NewSnapshot]] = []
     for done, snap_in in enumerate(inputs, 1):
         area = areas[snap_in.area_code]
         evaluation = evaluate(
             ((e.resident, e.role) for e in snap_in.entries), thresholds or DEFAULT_THRESHOLDS
         )
-        signature = _roster_signature(
-            (person_ids[e.person_id], e.name, e.resident, e.role) for e in snap_in.entries
-        )
         old = existing.get(snap_in.identity)
         if old is not None:
             snapshot, old_signature = old
+            signature = _roster_signature(
+                (person_ids[e.person_id], e.name, e.resident, e.role) for e in snap_in.entries
+            )
             if old_signature == signature:
                 summary.snapshots_unchanged += 1
             else:
@@ -112,17 +112,16 @@ def store_snapshots(
                 summary.snapshots_replaced += 1
                 changed[area.id].append(snapshot)
         else:
-            snapshot = Snapshot(
+            snapshot = NewSnapshot(
                 area_id=area.id,
                 kind=snap_in.kind,
                 review_year=snap_in.review_year,
                 effective_on=snap_in.effective_on,
-                source=source,
-                created_at=now,
-                created_by_id=actor_id,
+                members=evaluation.members,
+                residents=evaluation.residents,
+                flag=evaluation.flag,
+                reasons=list(evaluation.reasons),
             )
-            _set_evaluation(snapshot, evaluation)
-            db.session.add(snapshot)
             pending_new.append((snap_in, snapshot))
             changed[area.id].append(snapshot)
             summary.snapshots_created += 1
@@ -131,11 +130,10 @@ def store_snapshots(
     if progress:
         progress(len(inputs) % 500)
 
-    db.session.flush()  # ids for the new snapshots, in one INSERT ... RETURNING batch
+    _insert_snapshots([snapshot for _, snapshot in pending_new], now, actor_id, source)
     for snap_in, snapshot in pending_new:
         new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
-    for batch in _chunks(new_entries, 5000):
-        db.session.execute(RosterEntry.__table__.insert(), list(batch))
+    _insert_entries(new_entries)
 
     open_cases, last_cases = _cases_by_area(list(changed))
     by_id = {a.id: a for a in areas.values()}
@@ -156,6 +154,50 @@ def store_snapshots(
     return summary
 
 
+@dataclass
+class NewSnapshot:
+    """A snapshot being inserted in bulk: what the case rules read of it (no ORM object,
+    which would cost more than the rest of a large import)."""
+
+    area_id: int
+    kind: str
+    review_year: int | None
+    effective_on: date
+    members: int
+    residents: int
+    flag: str | None
+    reasons: list[str]
+    id: int | None = None
+
+
+def _insert_snapshots(
+    snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
+) -> None:
+    """INSERT ... RETURNING in batches; sets each snapshot's id."""
+    table = Snapshot.__table__
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    for batch in _chunks(snapshots, 2000):
+        rows = [
+            {
+                "area_id": s.area_id,
+                "kind": s.kind,
+                "review_year": s.review_year,
+                "effective_on": s.effective_on,
+                "source": source,
+                "created_at": now,
+                "created_by_id": actor_id,
+                "members": s.members,
+                "residents": s.residents,
+                "flag": s.flag,
+                "reasons": s.reasons,
+            }
+            for s in batch
+        ]
+        ids = db.session.execute(statement, rows).scalars().all()
+        for snapshot, new_id in zip(batch, ids, strict=True):
+            snapshot.id = new_id
+
+
 def _set_evaluation(snapshot: Snapshot, evaluation: Evaluation) -> None:
     snapshot.members = evaluation.members
     snapshot.residents = evaluation.residents
@@ -165,15 +207,23 @@ def _set_evaluation(snapshot: Snapshot, evaluation: Evaluation) -> None:
 
 def _entry_rows(snapshot_id: int, snap_in: SnapshotInput, person_ids: dict[str, int]) -> list:
     return [
-        {
-            "snapshot_id": snapshot_id,
-            "person_ref": person_ids[e.person_id],
-            "name": e.name,
-            "resident": e.resident,
-            "role": e.role,
-        }
-        for e in snap_in.entries
+        (snapshot_id, person_ids[e.person_id], e.name, e.resident, e.role) for e in snap_in.entries
     ]
+
+
+def _insert_entries(rows: list[tuple]) -> None:
+    """Roster rows straight to the driver's executemany: at 200,000 rows, SQLAlchemy's
+    per-row parameter processing would cost more than the database's work."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "INSERT INTO roster_entries (snapshot_id, person_ref, name, resident, role)"
+        f" VALUES ({', '.join([mark] * 5)})"
+    )
+    for batch in _chunks(rows, 10000):
+        connection.exec_driver_sql(sql, list(batch))
 
 
 def _areas_by_code(codes: set[str]) -> dict[str, Area]:
