@@ -12,20 +12,12 @@ def login_as(client, user) -> None:
     """Sign `user` in on this test client (a real Flask-Login session, no form)."""
     from flask_login.utils import _create_identifier
 
-    with client.application.test_request_context(
-        environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": _agent(client)}
-    ):
+    with client.application.test_request_context(environ_base=dict(client.environ_base)):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["_id"] = identifier
-
-
-def _agent(client) -> str:
-    from werkzeug.test import EnvironBuilder
-
-    return EnvironBuilder().get_environ().get("HTTP_USER_AGENT", "")
 
 
 def csrf_token(client) -> str:
