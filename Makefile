@@ -19,7 +19,7 @@ install: $(STAMP)
 ## Serve on http://127.0.0.1:5000 with the scheduler inside; demo data on first run.
 run: $(STAMP)
 	$(FLASK) db upgrade
-	$(FLASK) demo load --if-empty
+	DEMO_MODE=1 $(FLASK) demo load --if-empty
 	SCHEDULER_ENABLED=1 SESSION_COOKIE_SECURE=0 DEMO_MODE=1 \
 	  $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
