@@ -1,5 +1,5 @@
-"""Blueprint `areas` (to be written)."""
+"""Blueprint `areas`: the areas list, an area's page and history, changing an area's rep."""
 
-from flask import Blueprint
+from app.web.areas.views import bp
 
-bp = Blueprint("areas", __name__)
+__all__ = ["bp"]

@@ -1,5 +1,5 @@
-"""Blueprint `programme` (to be written)."""
+"""Blueprint `programme`: the programme team's case list, unassigned queue, assign and close."""
 
-from flask import Blueprint
+from app.web.programme.views import bp
 
-bp = Blueprint("programme", __name__)
+__all__ = ["bp"]

@@ -1,0 +1,215 @@
+"""The areas list and an area's page: a fixed number of queries whatever the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Area, Case, Contact, Snapshot, User
+from app.models.cases import OPEN_STATUSES
+
+PER_PAGE = 50
+AREA_FLAGS = {
+    "under_criteria": "Under criteria",
+    "at_threshold": "At threshold",
+    "within": "Within criteria",
+    "no_data": "No membership figures yet",
+}
+AREA_SORTS = {
+    "code": "Area code",
+    "name": "Area name",
+    "flag": "Most concerning first",
+    "members": "Fewest members first",
+    "rep": "Rep",
+}
+
+
+@dataclass(frozen=True)
+class AreaFilters:
+    """Filters of the areas list; `rep` is a user id, 'none' (no rep) or None (any)."""
+
+    flag: str | None = None
+    rep: str | None = None
+    q: str | None = None
+    sort: str = "code"
+
+    @classmethod
+    def from_args(cls, args) -> tuple[AreaFilters, list[tuple[str, str]]]:
+        """Parse query-string arguments; bad values are dropped and named as (field, error)."""
+        errors: list[tuple[str, str]] = []
+        flag = (args.get("flag") or "").strip() or None
+        if flag is not None and flag not in AREA_FLAGS:
+            errors.append(("flag", f"Flag: '{flag}' is not one of the choices."))
+            flag = None
+        rep = (args.get("rep") or "").strip() or None
+        if rep is not None and rep != "none" and not rep.isdigit():
+            errors.append(("rep", f"Rep: '{rep}' is not one of the choices."))
+            rep = None
+        q = (args.get("q") or "").strip() or None
+        sort = (args.get("sort") or "code").strip()
+        if sort not in AREA_SORTS:
+            sort = "code"
+        return cls(flag=flag, rep=rep, q=q, sort=sort), errors
+
+    def to_args(self, **changes: object) -> dict[str, str]:
+        values = {"flag": self.flag, "rep": self.rep, "q": self.q, "sort": self.sort}
+        values.update(changes)  # type: ignore[arg-type]
+        return {
+            k: str(v)
+            for k, v in values.items()
+            if v not in (None, "") and (k, v) != ("sort", "code")
+        }
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    code: str
+    name: str
+    rep_id: int | None
+    rep_name: str | None
+    members: int | None
+    residents: int | None
+    flag: str | None
+    reasons: tuple[str, ...]
+    as_of: date | None
+    open_case_id: int | None
+    open_case_status: str | None
+
+
+def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
+    if not viewer.is_programme:
+        query = query.where(Area.rep_id == viewer.id)
+    if f.flag in ("under_criteria", "at_threshold"):
+        query = query.where(Area.current_flag == f.flag)
+    elif f.flag == "within":
+        query = query.where(Area.current_flag.is_(None), Area.current_snapshot_on.is_not(None))
+    elif f.flag == "no_data":
+        query = query.where(Area.current_snapshot_on.is_(None))
+    if f.rep == "none":
+        query = query.where(Area.rep_id.is_(None))
+    elif f.rep is not None:
+        query = query.where(Area.rep_id == int(f.rep))
+    if f.q:
+        query = query.where(or_(Area.code.ilike(f"%{f.q}%"), Area.name.ilike(f"%{f.q}%")))
+    return query
+
+
+def _ordered(query: Select, sort: str) -> Select:
+    if sort == "name":
+        return query.order_by(Area.name, Area.code)
+    if sort == "flag":
+        rank = case(
+            (Area.current_flag == "under_criteria", 0),
+            (Area.current_flag == "at_threshold", 1),
+            (Area.current_snapshot_on.is_(None), 3),
+            else_=2,
+        )
+        return query.order_by(rank, Area.current_members, Area.code)
+    if sort == "members":
+        return query.order_by(
+            case((Area.current_members.is_(None), 1), else_=0), Area.current_members, Area.code
+        )
+    if sort == "rep":
+        return query.order_by(case((User.name.is_(None), 1), else_=0), User.name, Area.code)
+    return query.order_by(Area.code)
+
+
+def area_page(
+    f: AreaFilters, viewer: User, page: int = 1, per_page: int = PER_PAGE
+) -> tuple[list[AreaRow], int, int]:
+    """One page of the areas `viewer` may see: (rows, total, page shown). Two queries."""
+    total = db.session.scalar(_filtered(select(func.count(Area.id)), f, viewer)) or 0
+    page = min(max(1, page), max(1, ceil(total / per_page)))
+    query = (
+        select(
+            Area.code,
+            Area.name,
+            Area.rep_id,
+            User.name,
+            Area.current_members,
+            Area.current_residents,
+            Area.current_flag,
+            Area.current_reasons,
+            Area.current_snapshot_on,
+            Case.id,
+            Case.status,
+        )
+        .select_from(Area)
+        .outerjoin(User, Area.rep_id == User.id)
+        .outerjoin(Case, and_(Case.area_id == Area.id, Case.status.in_(OPEN_STATUSES)))
+    )
+    query = _ordered(_filtered(query, f, viewer), f.sort)
+    query = query.limit(per_page).offset((page - 1) * per_page)
+    rows = [
+        AreaRow(
+            code=code,
+            name=name,
+            rep_id=rep_id,
+            rep_name=rep_name,
+            members=members,
+            residents=residents,
+            flag=flag,
+            reasons=tuple(reasons or ()),
+            as_of=as_of,
+            open_case_id=case_id,
+            open_case_status=case_status,
+        )
+        for (
+            code,
+            name,
+            rep_id,
+            rep_name,
+            members,
+            residents,
+            flag,
+            reasons,
+            as_of,
+            case_id,
+            case_status,
+        ) in db.session.execute(query)  # fmt: skip
+    ]
+    return rows, total, page
+
+
+@dataclass(frozen=True)
+class AreaDetail:
+    area: Area
+    snapshots: list[Snapshot]  # newest first
+    cases: list[Case]  # newest first, with their reps loaded
+    contacts: list[Contact]
+
+
+def area_history(area_id: int) -> list[Snapshot]:
+    """The area's snapshots, newest first (an in-year update before a review on the same day)."""
+    return list(
+        db.session.scalars(
+            select(Snapshot)
+            .where(Snapshot.area_id == area_id)
+            .order_by(
+                Snapshot.effective_on.desc(),
+                case((Snapshot.kind == "update", 0), else_=1),
+                Snapshot.id.desc(),
+            )
+        )
+    )
+
+
+def area_detail(area: Area) -> AreaDetail:
+    """What the area page shows: three queries (snapshots, cases with reps, contacts)."""
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .options(joinedload(Case.rep))
+            .where(Case.area_id == area.id)
+            .order_by(Case.opened_on.desc(), Case.id.desc())
+        )
+    )
+    contacts = list(
+        db.session.scalars(select(Contact).where(Contact.area_id == area.id).order_by(Contact.id))
+    )
+    return AreaDetail(area, area_history(area.id), cases, contacts)

@@ -1,0 +1,124 @@
+"""Areas: the list (the programme team sees all, a rep theirs), an area's page with its
+reviews, cases and contacts, its history as CSV, and changing its rep."""
+
+from __future__ import annotations
+
+from math import ceil
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models.types import utcnow
+from app.operations.assignment import assign_area_rep
+from app.operations.errors import UserError
+from app.queries.areas import (
+    AREA_FLAGS,
+    AREA_SORTS,
+    PER_PAGE,
+    AreaFilters,
+    area_detail,
+    area_history,
+    area_page,
+)
+from app.queries.case_list import assignable_users, rep_choices
+from app.web.access import area_or_404, login_required, programme_required
+from app.web.exports import csv_response
+from app.web.programme import display
+from app.web.programme.forms import rep_from
+
+bp = Blueprint("areas", __name__)
+display.register(bp)
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+@bp.get("/areas")
+@login_required
+def index():
+    filters, errors = AreaFilters.from_args(request.args)
+    rows, total, page = area_page(filters, current_user, _page_arg(), PER_PAGE)
+    return render_template(
+        "areas/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, ceil(total / PER_PAGE)),
+        per_page=PER_PAGE,
+        filters=filters,
+        errors=[("a-" + field, message) for field, message in errors],
+        area_flags=AREA_FLAGS,
+        sorts=AREA_SORTS,
+        reps=rep_choices() if current_user.is_programme else [],
+    )
+
+
+@bp.get("/areas/<code>")
+@login_required
+def show(code: str):
+    area = area_or_404(code)
+    detail = area_detail(area)
+    return render_template(
+        "areas/show.html",
+        area=area,
+        detail=detail,
+        users=assignable_users() if current_user.is_programme else [],
+    )
+
+
+@bp.get("/areas/<code>/history.csv")
+@login_required
+def history_csv(code: str):
+    area = area_or_404(code)
+    header = (
+        "area_code",
+        "area_name",
+        "kind",
+        "review_year",
+        "effective_on",
+        "members",
+        "residents",
+        "flag",
+        "reasons",
+    )
+    rows = (
+        (
+            area.code,
+            area.name,
+            "annual review" if s.kind == "annual" else "in-year update",
+            s.review_year,
+            s.effective_on.isoformat(),
+            s.members,
+            s.residents,
+            s.flag or "",
+            "; ".join(s.reasons or ()),
+        )
+        for s in reversed(area_history(area.id))
+    )
+    return csv_response(header, rows, f"{area.code}-history.csv")
+
+
+@bp.post("/areas/<code>/rep")
+@programme_required
+def assign_rep(code: str):
+    area = area_or_404(code)
+    also_open_case = request.form.get("also_open_case") in ("1", "on", "yes", "true")
+    try:
+        rep = rep_from(request.form)
+        change = assign_area_rep(
+            area, rep, actor=current_user, now=utcnow(), also_open_case=also_open_case
+        )
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("areas.show", code=code))
+    if not change.changed:
+        flash(f"{code} already has that rep: nothing changed.", "info")
+    else:
+        messages = [e.message for e in (change.audit, change.case_event) if e is not None]
+        flash(" ".join(messages), "success")
+    return redirect(url_for("areas.show", code=code))

@@ -1,0 +1,200 @@
+"""The programme team's case pages: all cases (filters, sorting, pages, CSV), the unassigned
+queue, assigning a case and closing it."""
+
+from __future__ import annotations
+
+from math import ceil
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Case
+from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
+from app.models.types import utcnow
+from app.operations.assignment import assign_case, close_case
+from app.operations.errors import UserError
+from app.queries.case_filters import SORTS, CaseFilters
+from app.queries.case_list import (
+    PER_PAGE,
+    all_case_rows,
+    assignable_users,
+    case_page,
+    region_choices,
+    rep_choices,
+    unassigned_open_cases,
+)
+from app.web.access import programme_required
+from app.web.exports import csv_response
+from app.web.programme import display
+from app.web.programme.forms import reason_from, rep_from, version_from
+
+bp = Blueprint("programme", __name__)
+display.register(bp)
+
+CSV_HEADER = (
+    "case_id",
+    "area_code",
+    "area_name",
+    "flag",
+    "reasons",
+    "status",
+    "rep",
+    "members",
+    "residents",
+    "opened_on",
+    "returned_on",
+    "resolved_on",
+    "closed_on",
+    "overdue_actions",
+    "escalated_count",
+    "last_activity_at",
+)
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _field_id(error: str) -> str:
+    """CaseFilters errors start with the field name in words: 'opened from: ...'."""
+    return "f-" + error.partition(":")[0].strip().replace(" ", "_")
+
+
+@bp.get("/cases")
+@programme_required
+def cases():
+    filters, errors = CaseFilters.from_args(request.args)
+    now = utcnow()
+    rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
+    pages = max(1, ceil(total / PER_PAGE))
+    page = min(_page_arg(), pages)
+    return render_template(
+        "programme/cases.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=PER_PAGE,
+        filters=filters,
+        args=request.args,
+        errors=[(_field_id(e), e[:1].upper() + e[1:]) for e in errors],
+        statuses=STATUSES,
+        flags=FLAGS,
+        sorts=SORTS,
+        reps=rep_choices(),
+        regions=region_choices(),
+    )
+
+
+@bp.get("/cases.csv")
+@programme_required
+def cases_csv():
+    filters, _errors = CaseFilters.from_args(request.args)
+    rows = all_case_rows(filters, utcnow())
+    body = (
+        (
+            r.case_id,
+            r.area_code,
+            r.area_name,
+            r.flag,
+            "; ".join(r.reasons),
+            r.status,
+            r.rep_name or "",
+            r.members,
+            r.residents,
+            r.opened_on,
+            r.returned_on,
+            r.resolved_on,
+            r.closed_on,
+            r.overdue_actions,
+            r.escalated_count,
+            r.last_activity_at.isoformat(timespec="seconds"),
+        )
+        for r in rows
+    )
+    return csv_response(CSV_HEADER, body, "cases.csv")
+
+
+@bp.get("/cases/unassigned")
+@programme_required
+def unassigned():
+    return render_template(
+        "programme/unassigned.html",
+        rows=unassigned_open_cases(utcnow()),
+        users=assignable_users(),
+    )
+
+
+def _case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _back(case_id: int) -> str:
+    target = display.safe_next(request.values.get("next"))
+    if target:
+        return target
+    url = display.case_url(case_id)
+    return url if url != "#" else url_for("programme.cases")
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@programme_required
+def assign(case_id: int):
+    case = _case(case_id)
+    try:
+        version = version_from(request.form)
+        rep = rep_from(request.form)
+        event = assign_case(case, rep, actor=current_user, now=utcnow(), expected_version=version)
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(_back(case_id))
+    if event is None:
+        flash(f"Case #{case_id} was already assigned that way: nothing changed.", "info")
+    else:
+        flash(f"{case.area.code}, case #{case_id}: {event.message}", "success")
+    return redirect(_back(case_id))
+
+
+@bp.route("/cases/<int:case_id>/close", methods=["GET", "POST"])
+@programme_required
+def close(case_id: int):
+    case = _case(case_id)
+    if case.status not in OPEN_STATUSES:
+        flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
+        return redirect(_back(case_id))
+    error = None
+    if request.method == "POST":
+        try:
+            version = version_from(request.form)
+        except UserError as exc:
+            flash(str(exc), "error")
+            return redirect(_back(case_id))
+        try:
+            reason = reason_from(request.form)
+        except UserError as exc:
+            error = str(exc)  # shown on the form, next to the reason
+        else:
+            try:
+                close_case(case, reason, actor=current_user, now=utcnow(), expected_version=version)
+                db.session.commit()
+            except UserError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return redirect(_back(case_id))
+            flash(f"{case.area.code}, case #{case_id} is closed.", "success")
+            return redirect(_back(case_id))
+    return render_template(
+        "programme/close.html",
+        case=case,
+        error=error,
+        reason=request.form.get("reason", ""),
+        version=request.form.get("version") or case.version,
+        next_url=display.safe_next(request.values.get("next")),
+    ), (400 if error else 200)
