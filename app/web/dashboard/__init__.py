@@ -1,5 +1,49 @@
-"""Blueprint `dashboard` (to be written)."""
+"""The programme team's recovery dashboard: every number links to exactly those cases."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, url_for
+
+from app.models.types import utcnow
+from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
+from app.queries.dashboard import dashboard
+from app.rules.cases import STATUS_WORDS
+from app.rules.criteria import FLAG_WORDS
+from app.web.access import programme_required
 
 bp = Blueprint("dashboard", __name__)
+
+CASE_LIST_PATH = "/cases"  # programme.cases; used only while that endpoint is not registered
+
+
+def case_list_url(filters: CaseFilters) -> str:
+    """The programme case list filtered to exactly the cases `filters` selects."""
+    args = filters.to_args()
+    if "programme.cases" in current_app.view_functions:
+        return url_for("programme.cases", **args)
+    return CASE_LIST_PATH + ("?" + urlencode(args) if args else "")
+
+
+def long_date(value: date) -> str:
+    """'25 Nov 2026'."""
+    return f"{value.day} {value.strftime('%b %Y')}"
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"case_list_url": case_list_url, "long_date": long_date}
+
+
+@bp.get("/dashboard")
+@programme_required
+def index():
+    return render_template(
+        "dashboard/index.html",
+        board=dashboard(utcnow()),
+        status_words=STATUS_WORDS,
+        flag_words=FLAG_WORDS,
+        stale_after_days=STALE_AFTER_DAYS,
+    )

@@ -1,5 +1,156 @@
-"""Blueprint `insights` (to be written)."""
+"""Programme insights (SPEC 2.6): the page, its SVG charts and its CSV / XLSX exports.
 
-from flask import Blueprint
+Every view reads the same `programme_insights()` for the same area selection (all areas, a
+rep's areas or the areas of a region's reps), so the page, charts and exports agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from app.queries.case_list import region_choices, rep_choices
+from app.queries.insights import area_ids_for, programme_insights, returns_by_month
+from app.queries.insights_view import (
+    CHART_NAMES,
+    chart,
+    charts,
+    long_rows,
+    summary_figures,
+    year_figures,
+)
+from app.web.access import programme_required
+from app.web.charts import SVG_CSP, render_svg
+from app.web.exports import csv_response
+from app.web.insights.workbook import xlsx_bytes
 
 bp = Blueprint("insights", __name__)
+
+
+@dataclass
+class Selection:
+    """The areas the figures are for, from the query string (bad values dropped, named)."""
+
+    rep_id: int | None = None
+    region: str | None = None
+    year: int | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message)
+    reps: list[tuple[int, str]] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    area_ids: list[int] | None = None
+
+    @property
+    def args(self) -> dict[str, str]:
+        """Query-string arguments of the area selection (for charts and exports)."""
+        args = {}
+        if self.rep_id is not None:
+            args["rep_id"] = str(self.rep_id)
+        if self.region:
+            args["region"] = self.region
+        return args
+
+    @property
+    def description(self) -> str:
+        if self.area_ids is None:
+            return "all areas in the programme"
+        parts = []
+        if self.rep_id is not None:
+            parts.append(f"assigned to {dict(self.reps).get(self.rep_id, 'that rep')}")
+        if self.region:
+            parts.append(f"whose rep works in {self.region}")
+        n = len(self.area_ids)
+        return f"the {n:,} {'area' if n == 1 else 'areas'} " + " and ".join(parts)
+
+
+def _selection(with_choices: bool = True) -> Selection:
+    sel = Selection()
+    raw_rep = (request.args.get("rep_id") or "").strip()
+    raw_region = (request.args.get("region") or "").strip()
+    raw_year = (request.args.get("year") or "").strip()
+    if with_choices or raw_rep:
+        sel.reps = rep_choices()
+    if with_choices or raw_region:
+        sel.regions = region_choices()
+    if raw_rep:
+        if raw_rep.isdigit() and int(raw_rep) in dict(sel.reps):
+            sel.rep_id = int(raw_rep)
+        else:
+            sel.errors.append(("rep_id", "Choose a rep from the list."))
+    if raw_region:
+        if raw_region in sel.regions:
+            sel.region = raw_region
+        else:
+            sel.errors.append(("region", "Choose a region from the list."))
+    if raw_year:
+        if raw_year.isdigit():
+            sel.year = int(raw_year)
+        else:
+            sel.errors.append(("year", "Choose a review year from the list."))
+    sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)
+    return sel
+
+
+@bp.get("/insights")
+@programme_required
+def index():
+    sel = _selection()
+    insights = programme_insights(sel.area_ids)
+    returns = returns_by_month(sel.area_ids)
+    years = list(insights["review_years"])
+    if sel.year is not None and sel.year not in years:
+        sel.errors.append(("year", f"There is no {sel.year} review for these areas."))
+        sel.year = None
+    year = sel.year if sel.year is not None else (years[-1] if years else None)
+    return render_template(
+        "insights/index.html",
+        sel=sel,
+        insights=insights,
+        years=years,
+        year=year,
+        year_figures=year_figures(insights, year) if year is not None else [],
+        summary=summary_figures(insights),
+        charts=charts(insights, returns),
+    )
+
+
+@bp.get("/insights/chart/<name>.svg")
+@programme_required
+def chart_svg(name: str):
+    if name not in CHART_NAMES:
+        abort(404)
+    sel = _selection(with_choices=False)
+    if name == "returns":
+        insights: dict[str, Any] = {"review_years": []}
+    else:
+        insights = programme_insights(sel.area_ids)
+    returns = returns_by_month(sel.area_ids) if name == "returns" else []
+    svg = render_svg(chart(name, insights, returns))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/insights.csv")
+@programme_required
+def export_csv():
+    sel = _selection(with_choices=False)
+    rows = long_rows(programme_insights(sel.area_ids), returns_by_month(sel.area_ids))
+    return csv_response(("table", "key", "value"), rows, "insights.csv")
+
+
+@bp.get("/insights.xlsx")
+@programme_required
+def export_xlsx():
+    sel = _selection(with_choices=False)
+    body = xlsx_bytes(
+        programme_insights(sel.area_ids),
+        returns_by_month(sel.area_ids),
+        areas=sel.description,
+    )
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="insights.xlsx"'},
+    )
