@@ -46,6 +46,7 @@ def load_demo(*, now: datetime, seed: int = 2021, progress=None) -> DemoLogins:
     users = _users(programme, password_hash, now)
     _areas(programme, users, now)
     _snapshots(programme, progress)
+    _recent_updates(programme, now, random.Random(seed))
     casework_rep = _casework(now, random.Random(seed))
     db.session.flush()
     return DemoLogins(
@@ -120,6 +121,53 @@ def _snapshots(programme: DemoProgramme, progress) -> None:
             progress(len(by_date[effective]))
 
 
+# Recent in-year updates (days ago, which area, its new shape): new cases, one return within
+# criteria, so the dashboard's last-30/90-day figures have something to show. They touch only
+# areas within criteria after 2021, so the 2021 cases and the annual figures are unchanged.
+RECENT = (
+    (80, 0, "under"),
+    (80, 1, "under"),
+    (40, 2, "under"),
+    (40, 3, "not_resident_led"),
+    (12, 4, "threshold"),
+    (15, 0, "threshold"),
+    (5, 5, "under"),
+)
+
+
+def _recent_updates(programme: DemoProgramme, now: datetime, rng: random.Random) -> None:
+    last: dict[str, tuple] = {}
+    for snap in programme.snapshots:
+        last[snap.area_code] = snap.members
+    fine = sorted(
+        db.session.scalars(
+            select(Area.code).where(Area.current_flag.is_(None), Area.rep_id.is_not(None))
+        )
+    )
+    chosen = rng.sample(fine, 6)
+    for days_ago, which, shape in sorted(RECENT, key=lambda r: -r[0]):
+        code = chosen[which]
+        counted = [m for m in last[code] if m.role not in ("worker", "lto_rep")]
+        residents = [m for m in counted if m.resident]
+        others = [m for m in counted if not m.resident]
+        if shape == "under":
+            roster = residents[:4] + others[:2]
+        elif shape == "threshold":
+            roster = residents[:5] + others[:3]
+            roster += residents[5 : 5 + 8 - len(roster)]
+        else:  # enough members, too few residents
+            roster = residents[:3] + others[:6]
+        moment = now - timedelta(days=days_ago)
+        update = SnapshotInput(
+            area_code=code,
+            kind="update",
+            review_year=None,
+            effective_on=moment.date(),
+            entries=tuple(EntryInput(m.person_id, m.name, m.resident, m.role) for m in roster),
+        )
+        store_snapshots([update], now=moment, source="demo")
+
+
 DEMO_ACTIONS = (
     ("partnership", "Hold a recruitment drop-in at the community centre", -9),
     ("rep", "Introduce the partnership to an expert partner on resident engagement", 5),
@@ -139,10 +187,15 @@ def _casework(now: datetime, rng: random.Random) -> str:
     for index, case in enumerate(cases):
         stage = index % 5  # 0 new (and stale), 1 contacted, 2-3 plan agreed, 4 monitoring
         started = now - timedelta(days=rng.randint(20, 70))
+        opened = datetime.combine(case.opened_on, time(10), tzinfo=UTC)
+        if opened > now - timedelta(days=20):
+            stage = 0  # too recent for casework: still new
+        started = max(started, opened + timedelta(days=2))
         if case.rep_id:
             per_rep[case.rep_id] += 1
         if stage == 0:
-            case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
+            if opened < now - timedelta(days=60):
+                case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
             continue
         _status(case, "contacted", started, "Spoke with the chair about the review result.")
         if stage == 1:
