@@ -1,5 +1,7 @@
-"""Blueprint `admin` (to be written)."""
+"""Blueprint `admin`: user accounts (admins only)."""
 
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.web.admin import views  # noqa: E402,F401  (registers the routes)

@@ -1,5 +1,7 @@
-"""Blueprint `auth` (to be written)."""
+"""Blueprint `auth`: sign-in, sign-out, the account page and set-password links."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
+
+from app.web.auth import views  # noqa: E402,F401  (registers the routes)

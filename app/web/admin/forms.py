@@ -1,0 +1,35 @@
+"""Forms for managing user accounts."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+ROLE_CHOICES = [("rep", "Rep"), ("programme", "Programme team")]
+
+
+class UserDetailsForm(FlaskForm):
+    name = StringField(
+        "Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
+    )
+    role = RadioField(
+        "Role", choices=ROLE_CHOICES, validators=[DataRequired("Choose a role.")], default="rep"
+    )
+    is_admin = BooleanField("Administrator (can manage user accounts)")
+    region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])
+
+
+class NewUserForm(UserDetailsForm):
+    email = EmailField(
+        "Email address", validators=[DataRequired("Enter an email address."), Length(max=254)]
+    )
+
+    def __iter__(self):
+        # Email first: it identifies the account.
+        fields = list(super().__iter__())
+        return iter(sorted(fields, key=lambda f: f.name != "email"))
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token: the confirmation button of a POST."""

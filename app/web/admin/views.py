@@ -1,0 +1,207 @@
+"""User administration: list, create, edit, deactivate, reactivate, send set-password links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import AuditEntry, Case, User
+from app.models.types import utcnow
+from app.operations.errors import UserError
+from app.operations.users import (
+    create_user,
+    deactivate_user,
+    reactivate_user,
+    send_set_password_link,
+    update_user,
+)
+from app.rules.cases import OPEN_STATUSES
+from app.web.access import admin_required
+from app.web.admin import bp
+from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm
+
+PER_PAGE = 25
+LONDON = ZoneInfo("Europe/London")
+SORTS = {
+    "name": (func.lower(User.name).asc(), User.id.asc()),
+    "-name": (func.lower(User.name).desc(), User.id.desc()),
+    "email": (User.email.asc(),),
+    "-email": (User.email.desc(),),
+}
+
+
+@bp.context_processor
+def _helpers():
+    def london(moment: datetime | None) -> str:
+        if moment is None:
+            return "never"
+        return moment.astimezone(LONDON).strftime("%-d %b %Y %H:%M")
+
+    return {"london": london}
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    sort = request.args.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    page = db.paginate(
+        select(User).order_by(*SORTS[sort]),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/users.html", page=page, sort=sort)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            user = create_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                admin=form.is_admin.data,
+                region=(form.region.data or "").strip() or None,
+                actor_id=current_user.id,
+                now=now,
+            )
+            link = send_set_password_link(user, actor_id=current_user.id, now=now)
+        except UserError as exc:
+            db.session.rollback()
+            field = form.email if "email" in str(exc).lower() else None
+            (field.errors.append if field else form.form_errors.append)(str(exc))
+        else:
+            db.session.commit()
+            _flash_link(f"Account created for {user.name}.", user, link)
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/new_user.html", form=form)
+
+
+def _flash_link(intro: str, user: User, link: str) -> None:
+    flash(
+        Markup(
+            "{} A set-password link is queued by email to {}. You can also give them the link "
+            'yourself (it works once, for 72 hours): <a href="{}" class="text-break">{}</a>'
+        ).format(intro, user.email, link, link),
+        "success",
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserDetailsForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            update_user(
+                user,
+                actor=_me(),
+                name=form.name.data,
+                role=form.role.data,
+                admin=form.is_admin.data,
+                region=form.region.data,
+                now=utcnow(),
+            )
+        except UserError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Saved the changes to {user.name}.", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.target_type == "user", AuditEntry.target_id == user.id)
+        .options(selectinload(AuditEntry.actor))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "admin/user.html", user=user, form=form, history=history, confirm=ConfirmForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/set-password-link")
+@admin_required
+def send_link(user_id: int):
+    user = _user_or_404(user_id)  # CSRFProtect has checked the token already
+    if not user.active:
+        flash(f"{user.name}'s account is deactivated: reactivate it first.", "error")
+        return redirect(url_for("admin.user", user_id=user.id))
+    link = send_set_password_link(user, actor_id=current_user.id, now=utcnow())
+    db.session.commit()
+    _flash_link(f"New link for {user.name}.", user, link)
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@admin_required
+def deactivate(user_id: int):
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            deactivate_user(user, actor=_me(), now=utcnow())
+        except UserError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.name} is deactivated and signed out everywhere.", "success")
+        return redirect(url_for("admin.user", user_id=user.id))
+    open_cases = db.session.scalar(
+        select(func.count(Case.id)).where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))
+    )
+    return render_template(
+        "admin/confirm.html",
+        user=user,
+        form=form,
+        action="deactivate",
+        open_cases=open_cases,
+        is_self=user.id == current_user.id,
+    )
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["GET", "POST"])
+@admin_required
+def reactivate(user_id: int):
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            reactivate_user(user, actor=_me(), now=utcnow())
+        except UserError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.name} is active again and can sign in.", "success")
+        return redirect(url_for("admin.user", user_id=user.id))
+    return render_template(
+        "admin/confirm.html", user=user, form=form, action="reactivate", open_cases=0
+    )

@@ -1,0 +1,48 @@
+"""Forms for signing in and setting passwords."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.operations.users import MIN_PASSWORD_LENGTH
+
+_NEW_LENGTH = Length(
+    min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+)
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me signed in on this device for 14 days")
+
+
+def _new_password() -> PasswordField:
+    return PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), _NEW_LENGTH]
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
+        "Confirm the new password",
+        validators=[
+            DataRequired("Enter the new password again."),
+            EqualTo("new_password", "The two new passwords are not the same."),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = _new_password()
+    confirm = _confirm()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    new_password = _new_password()
+    confirm = _confirm()
