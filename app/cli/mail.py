@@ -1,3 +1,80 @@
-"""`flask` commands (to be written)."""
+"""`flask outbox send` delivers due mail; `flask scheduler` runs the periodic jobs."""
 
-commands: list = []
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.models.types import utcnow
+from app.operations.outbox import count_queued, mail_configured, send_all_due
+
+
+def parse_now(text: str | None) -> datetime:
+    """`--now` as an aware datetime: ISO 8601; without a zone it is taken as UTC."""
+    if not text:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"“{text}” is not an ISO date-time, e.g. 2026-11-25T10:00:00Z", param_hint="--now"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outbox of automatic mail."""
+
+
+@outbox_group.command("send")
+@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this moment (UTC).")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@with_appcontext
+def send_command(now_text: str | None, batch: int) -> None:
+    """Deliver every message that is due, batch after batch, until none is left."""
+    from app.scheduler import make_holder
+
+    now = parse_now(now_text)
+    if not mail_configured():
+        click.echo(f"No MAIL_SERVER is configured: {count_queued()} message(s) stay in the outbox.")
+        return
+    summary = send_all_due(now, worker=make_holder("cli"), batch=batch)
+    click.echo(f"{summary.line()} {count_queued()} remaining in the outbox.")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the sweep, the sender and the weekly digests until stopped (Ctrl+C)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from app.scheduler import TIMEZONE, add_jobs, make_holder, release_all
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()
+    holder = make_holder("scheduler")
+    scheduler = BlockingScheduler(timezone=TIMEZONE)
+    add_jobs(scheduler, app, holder)
+    # A service manager stops us with SIGTERM: end the loop as Ctrl+C would.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    click.echo(f"Scheduler {holder} running (Europe/London); Ctrl+C to stop.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        release_all(app, holder)
+        click.echo("Scheduler stopped.")
+
+
+commands = [outbox_group, scheduler_command]

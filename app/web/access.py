@@ -111,4 +111,6 @@ def load_user(session_id: str) -> User | None:
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-login_manager.session_protection = "strong"
+# "basic": a changed address (a phone on mobile data) marks the session non-fresh instead
+# of signing the user out.
+login_manager.session_protection = "basic"

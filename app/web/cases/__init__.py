@@ -1,5 +1,7 @@
-"""Blueprint `cases` (to be written)."""
+"""Blueprint `cases`: a rep's casework — My cases, the case page, plan, actions, membership."""
 
 from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
+
+from app.web.cases import views  # noqa: E402,F401  (routes register on import)
