@@ -7,6 +7,8 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -87,8 +89,20 @@ def app(migrated: str, app_config: dict):
         db.engine.dispose()
 
 
+class FreshUserClient(FlaskClient):
+    """A test client whose every request loads its own signed-in user.
+
+    The `app` fixture keeps one app context open for the whole test, so Flask-Login's cached
+    user in `g` would otherwise leak from one request (or client) to the next."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshUserClient
     return app.test_client()
 
 
