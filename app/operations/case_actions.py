@@ -1,0 +1,482 @@
+"""A rep's casework on one case: status, notes, the action plan and its actions, and membership
+updates. Each operation makes the change and writes its timeline event; the caller commits.
+
+Forms carry the version of what they edit (the case, or the plan): a version that differs from
+the stored one means someone else changed it meanwhile, and the change is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.extensions import db
+from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
+from app.models.cases import OPEN_STATUSES
+from app.models.plans import BARRIERS, OWNERS, SUPPORT
+from app.models.snapshots import ROLES, UNCOUNTED_ROLES
+from app.operations.casework import open_case_for, record_event
+from app.operations.errors import UserError
+from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
+from app.queries.case_filters import london_today
+from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
+from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation, evaluate
+
+CONFLICT_MESSAGE = (
+    "Someone else changed this case while you were editing; your change was not saved"
+    " — review and try again"
+)
+MAX_NOTE = 5000
+MAX_DESCRIPTION = 1000
+MAX_NAME = 200
+MAX_TARGET_MEMBERS = 500
+
+
+class ConflictError(UserError):
+    """The case or plan changed since the form was shown."""
+
+    def __init__(self) -> None:
+        super().__init__(CONFLICT_MESSAGE)
+
+
+class InvalidInput(UserError):
+    """Bad input; `errors` maps each field name to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+
+def day_words(day: date) -> str:
+    """A date as people read it: '25 Nov 2026'."""
+    return f"{day.day} {day:%b %Y}"
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+def _check_version(current: int | None, expected: int | None) -> None:
+    if expected is not None and (current or 0) != int(expected):
+        raise ConflictError()
+
+
+def _check_may_change(case: Case, actor: User) -> None:
+    if actor.role != "programme" and case.rep_id != actor.id:
+        raise UserError("This case is not assigned to you.")
+
+
+def _check_open(case: Case) -> None:
+    if case.status not in OPEN_STATUSES:
+        raise UserError(f"This case is {STATUS_WORDS[case.status].lower()}; it can't be changed.")
+
+
+# --- status and notes -----------------------------------------------------------------------
+
+
+def change_status(
+    case: Case,
+    target: str,
+    actor: User,
+    now: datetime,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> str:
+    """Move the case to `target` if the actor's role may; returns what happened, in words."""
+    _check_may_change(case, actor)
+    _check_version(case.version, expected_version)
+    try:
+        check_transition(case.status, target, actor.role, reason)
+    except TransitionError as exc:
+        raise InvalidInput({"target": str(exc)}) from None
+    before = case.status
+    case.status = target
+    if target == "contacted" and case.contacted_at is None:
+        case.contacted_at = now
+    if target == "plan_agreed" and case.plan_agreed_at is None:
+        case.plan_agreed_at = now
+    words = f"Status changed to {STATUS_WORDS[target]}"
+    data = {"from": before, "to": target}
+    if target == "closed":
+        case.closed_on = london_today(now)
+        case.closed_reason = (reason or "").strip()
+        data["reason"] = case.closed_reason
+        words += f": {case.closed_reason}"
+    record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
+    return words
+
+
+def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
+    """Add a note to the case's timeline (allowed on closed cases too: context after the fact)."""
+    _check_may_change(case, actor)
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput({"note": "Write the note."})
+    if len(text) > MAX_NOTE:
+        raise InvalidInput({"note": f"A note can have at most {MAX_NOTE} characters."})
+    record_event(case, "note", text, now=now, actor_id=actor.id)
+
+
+# --- the action plan ------------------------------------------------------------------------
+
+
+def _labels(keys: Iterable[str], words: dict[str, str]) -> str:
+    return ", ".join(words[k] for k in keys) or "none"
+
+
+def save_plan(
+    case: Case,
+    *,
+    barriers: Sequence[str],
+    barriers_text: str,
+    target_members: int | None,
+    target_on: date | None,
+    support: Sequence[str],
+    actor: User,
+    now: datetime,
+    expected_version: int | None = None,
+) -> list[str]:
+    """Create or change the case's plan; returns the names of what changed (empty: nothing;
+    'created' first for a new plan).
+
+    `expected_version` is the plan's version the form showed (0: there was no plan)."""
+    _check_may_change(case, actor)
+    _check_open(case)
+    plan = case.plan
+    _check_version(plan.version if plan is not None else 0, expected_version)
+    barriers = [b for b in BARRIERS if b in set(barriers)]
+    support = [s for s in SUPPORT if s in set(support)]
+    barriers_text = (barriers_text or "").strip()
+    errors = _plan_errors(barriers, barriers_text, target_members, target_on, support, case, now)
+    if errors:
+        raise InvalidInput(errors)
+
+    new_values = {
+        "barriers": barriers,
+        "barriers_text": barriers_text,
+        "target_members": target_members,
+        "target_on": target_on,
+        "support": support,
+    }
+    created = plan is None
+    if plan is None:
+        plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
+        db.session.add(plan)
+    changed = [name for name, value in new_values.items() if getattr(plan, name) != value]
+    if not changed and not created:
+        return []
+    for name, value in new_values.items():
+        setattr(plan, name, value)
+    plan.updated_at = now
+    record_event(
+        case,
+        "plan_updated",
+        ("Plan created: " if created else "Plan updated: ") + _plan_summary(plan, changed) + ".",
+        now=now,
+        actor_id=actor.id,
+        data={"changed": changed, "created": created},
+    )
+    return ["created", *changed] if created else changed
+
+
+def _plan_errors(barriers, barriers_text, target_members, target_on, support, case, now):
+    errors: dict[str, str] = {}
+    if "other" in barriers and not barriers_text:
+        errors["barriers_text"] = "Describe the other barrier."
+    if len(barriers_text) > MAX_NOTE:
+        errors["barriers_text"] = f"Use at most {MAX_NOTE} characters."
+    if target_members is not None and not 1 <= target_members <= MAX_TARGET_MEMBERS:
+        errors["target_members"] = f"Target members must be between 1 and {MAX_TARGET_MEMBERS}."
+    if target_on is not None and target_on < case.opened_on:
+        errors["target_on"] = "The target date is before the case was opened."
+    return errors
+
+
+def _plan_summary(plan: ActionPlan, changed: list[str]) -> str:
+    parts = {
+        "barriers": f"barriers {_labels(plan.barriers, BARRIERS)}",
+        "barriers_text": f"barrier notes “{plan.barriers_text}”" if plan.barriers_text else "",
+        "target_members": f"target {plan.target_members} members" if plan.target_members else "",
+        "target_on": f"target date {day_words(plan.target_on)}" if plan.target_on else "",
+        "support": f"support {_labels(plan.support, SUPPORT)}",
+    }
+    shown = [parts[name] or f"{name.replace('_', ' ')} removed" for name in changed]
+    if not changed:  # a new, empty plan
+        shown = [parts["barriers"], parts["support"]]
+    return "; ".join(shown)
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _action_errors(description: str, owner: str, due_on: date | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not description:
+        errors["description"] = "Describe the action."
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
+    if owner not in OWNERS:
+        errors["owner"] = "Choose who owns the action."
+    if due_on is None:
+        errors["due_on"] = "Give a due date."
+    return errors
+
+
+def _action_words(action: Action) -> str:
+    due = f", due {day_words(action.due_on)}" if action.due_on else ""
+    return f"“{action.description}” ({OWNERS[action.owner]}{due})"
+
+
+def _plan_for(case: Case, now: datetime) -> ActionPlan:
+    if case.plan is None:
+        plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
+        db.session.add(plan)
+    return case.plan
+
+
+def add_action(
+    case: Case,
+    *,
+    description: str,
+    owner: str,
+    due_on: date | None,
+    actor: User,
+    now: datetime,
+) -> Action:
+    """Add an open action to the case's plan (creating an empty plan if there is none)."""
+    _check_may_change(case, actor)
+    _check_open(case)
+    description = (description or "").strip()
+    errors = _action_errors(description, owner, due_on)
+    if due_on is not None and due_on < london_today(now):
+        errors.setdefault("due_on", "The due date is in the past.")
+    if errors:
+        raise InvalidInput(errors)
+    plan = _plan_for(case, now)
+    action = Action(plan=plan, description=description, owner=owner, due_on=due_on)
+    action.created_at = now
+    db.session.add(action)
+    db.session.flush()
+    record_event(
+        case,
+        "action_added",
+        f"Action added: {_action_words(action)}.",
+        now=now,
+        actor_id=actor.id,
+        data={"action_id": action.id},
+    )
+    return action
+
+
+def _check_action(case: Case, action: Action, actor: User, expected_version: int | None) -> None:
+    _check_may_change(case, actor)
+    _check_version(case.version, expected_version)
+    _check_open(case)
+    if action.plan.case_id != case.id:
+        raise UserError("That action belongs to another case.")
+    if action.status != "open":
+        raise UserError(
+            f"That action is already {'done' if action.status == 'done' else 'dropped'}."
+        )
+
+
+def edit_action(
+    case: Case,
+    action: Action,
+    *,
+    description: str,
+    owner: str,
+    due_on: date | None,
+    actor: User,
+    now: datetime,
+    expected_version: int | None = None,
+) -> list[str]:
+    """Change an open action; returns the names of what changed."""
+    _check_action(case, action, actor, expected_version)
+    description = (description or "").strip()
+    errors = _action_errors(description, owner, due_on)
+    if due_on is not None and due_on != action.due_on and due_on < london_today(now):
+        errors.setdefault("due_on", "The new due date is in the past.")
+    if errors:
+        raise InvalidInput(errors)
+    new_values = {"description": description, "owner": owner, "due_on": due_on}
+    changed = [name for name, value in new_values.items() if getattr(action, name) != value]
+    if not changed:
+        return []
+    before = _action_words(action)
+    for name, value in new_values.items():
+        setattr(action, name, value)
+    record_event(
+        case,
+        "action_updated",
+        f"Action changed from {before} to {_action_words(action)}.",
+        now=now,
+        actor_id=actor.id,
+        data={"action_id": action.id, "changed": changed},
+    )
+    return changed
+
+
+def complete_action(
+    case: Case, action: Action, *, actor: User, now: datetime, expected_version: int | None = None
+) -> None:
+    """Mark an open action done."""
+    _check_action(case, action, actor, expected_version)
+    action.status = "done"
+    action.completed_at = now
+    record_event(
+        case,
+        "action_done",
+        f"Action done: {_action_words(action)}.",
+        now=now,
+        actor_id=actor.id,
+        data={"action_id": action.id},
+    )
+
+
+def drop_action(
+    case: Case,
+    action: Action,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Drop an open action (it no longer applies); no more reminders are sent for it."""
+    _check_action(case, action, actor, expected_version)
+    action.status = "dropped"
+    reason = (reason or "").strip()
+    because = f" Reason: {reason}" if reason else ""
+    record_event(
+        case,
+        "action_dropped",
+        f"Action dropped: {_action_words(action)}.{because}",
+        now=now,
+        actor_id=actor.id,
+        data={"action_id": action.id, "reason": reason},
+    )
+
+
+# --- membership updates ---------------------------------------------------------------------
+
+OUTCOME_WORDS = {
+    "resolved": "the case is resolved",
+    "returned": "the area has returned within criteria; the case stays open for close work",
+    "escalated": "the case is escalated: the area is under criteria again",
+    "opened": "a case has been opened",
+    "unchanged": "the case stays open",
+    "no_case": "there is no open case",
+}
+
+
+@dataclass(frozen=True)
+class MembershipResult:
+    evaluation: Evaluation
+    outcome: str  # resolved | returned | escalated | opened | unchanged | no_case
+    case: Case | None  # the case the update was recorded on (None: the area had none)
+    message: str
+
+
+def evaluation_words(evaluation: Evaluation) -> str:
+    """'within criteria', 'at threshold (exactly eight)' or 'under criteria (reasons)'."""
+    if evaluation.flag is None:
+        return "within criteria"
+    words = FLAG_WORDS[evaluation.flag].lower()
+    if evaluation.reasons:
+        words += ": " + "; ".join(REASON_WORDS[r] for r in evaluation.reasons)
+    return words
+
+
+def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for entry in entries:
+        if not entry.name.strip():
+            errors["entries"] = "Every person needs a name."
+        elif len(entry.name) > MAX_NAME:
+            errors["entries"] = f"A name can have at most {MAX_NAME} characters."
+        elif entry.role not in ROLES:
+            errors["entries"] = f"Unknown role for {entry.name}."
+        elif not entry.person_id or entry.person_id in seen:
+            errors["entries"] = f"{entry.name} appears twice."
+        seen.add(entry.person_id)
+    if not any(e.role not in UNCOUNTED_ROLES for e in entries):
+        errors.setdefault(
+            "entries", "Add at least one counted member (workers and LTO reps don't count)."
+        )
+    return errors
+
+
+def update_membership(
+    target: Case | Area,
+    entries: Sequence[EntryInput],
+    actor: User,
+    now: datetime,
+    expected_version: int | None = None,
+) -> MembershipResult:
+    """Store today's (London) roster of the area as an in-year update and run the case rules.
+
+    `target` is the case being worked on (it must be open) or an area. `expected_version` is
+    the case's version the form showed."""
+    if isinstance(target, Case):
+        case: Case | None = target
+        _check_may_change(target, actor)
+        _check_version(target.version, expected_version)
+        _check_open(target)
+        area = target.area
+    else:
+        area = target
+        if actor.role != "programme" and area.rep_id != actor.id:
+            raise UserError("This area is not assigned to you.")
+        case = open_case_for(area.id)
+    entries = [
+        EntryInput(e.person_id.strip(), e.name.strip(), bool(e.resident), e.role) for e in entries
+    ]
+    errors = _entry_errors(entries)
+    if errors:
+        raise InvalidInput(errors)
+    snapshot_in = SnapshotInput(area.code, "update", None, london_today(now), tuple(entries))
+    summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
+    evaluation = evaluate((e.resident, e.role) for e in entries)
+    tally = summary.cases
+    if case is None:
+        case = open_case_for(area.id)
+        outcome = "opened" if case is not None else "no_case"
+    elif tally.resolved:
+        outcome = "resolved"
+    elif tally.escalated:
+        outcome = "escalated"
+    elif tally.returned:
+        outcome = "returned"
+    else:
+        outcome = "unchanged"
+    counts = f"{evaluation.members} members, {evaluation.residents} residents"
+    message = (
+        f"Membership updated: the area is now {evaluation_words(evaluation)} ({counts});"
+        f" {OUTCOME_WORDS[outcome]}"
+    )
+    data = {
+        "members": evaluation.members,
+        "residents": evaluation.residents,
+        "flag": evaluation.flag,
+        "reasons": list(evaluation.reasons),
+        "outcome": outcome,
+        "on": london_today(now).isoformat(),
+    }
+    if case is not None:
+        record_event(
+            case, "membership_updated", f"{message}.", now=now, actor_id=actor.id, data=data
+        )
+    else:
+        db.session.add(
+            AuditEntry(
+                actor_id=actor.id,
+                action="membership_updated",
+                target_type="area",
+                target_id=area.id,
+                message=f"{area.code}: {message}",
+                data=data,
+                created_at=now,
+            )
+        )
+    return MembershipResult(evaluation, outcome, case, message)

@@ -1,0 +1,199 @@
+"""Everything the case page shows, loaded in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import ActionPlan, Case, CaseEvent, RosterEntry, Snapshot, User
+from app.queries.case_filters import london_today
+from app.rules.cases import STATUS_WORDS, allowed_transitions
+from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+
+# Timeline filters: query-string value -> (label, event kinds; None = all).
+EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "all": ("All", None),
+    "status": (
+        "Status & flags",
+        (
+            "opened",
+            "assigned",
+            "status_changed",
+            "returned",
+            "resolved",
+            "escalated",
+            "flag_changed",
+            "closed",
+        ),
+    ),
+    "plan": (
+        "Plan & actions",
+        ("plan_updated", "action_added", "action_updated", "action_done", "action_dropped"),
+    ),
+    "notes": ("Notes", ("note",)),
+    "emails": ("Emails", ("email_sent", "email_failed")),
+    "membership": ("Membership", ("membership_updated", "evaluated")),
+}
+TIMELINE_LIMIT = 500
+KIND_WORDS = {
+    "opened": "Case opened",
+    "assigned": "Assigned",
+    "status_changed": "Status",
+    "returned": "Returned within criteria",
+    "resolved": "Resolved",
+    "escalated": "Escalated",
+    "flag_changed": "Flag changed",
+    "closed": "Closed",
+    "plan_updated": "Plan",
+    "action_added": "Action added",
+    "action_updated": "Action changed",
+    "action_done": "Action done",
+    "action_dropped": "Action dropped",
+    "note": "Note",
+    "email_sent": "Email sent",
+    "email_failed": "Email failed",
+    "membership_updated": "Membership update",
+    "evaluated": "Membership",
+}
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    year: int
+    members: int
+    residents: int
+    flag: str | None
+    words: str
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    person_id: str
+    name: str
+    resident: bool
+    role: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: Case
+    plan: ActionPlan | None
+    flag_words: str
+    reasons: tuple[str, ...]
+    status_words: str
+    events: list[CaseEvent]
+    group: str
+    trend: list[TrendRow]
+    roster: list[RosterRow]
+    roster_on: date | None
+    transitions: tuple[str, ...]
+    later_case_id: int | None
+    today: date
+
+    @property
+    def open_actions(self):
+        return [a for a in (self.plan.actions if self.plan else []) if a.status == "open"]
+
+    @property
+    def closed_actions(self):
+        return [a for a in (self.plan.actions if self.plan else []) if a.status != "open"]
+
+
+def load_case(case_id: int) -> Case | None:
+    """The case with its area, rep, plan and actions (fresh from the database)."""
+    return db.session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            joinedload(Case.area),
+            joinedload(Case.rep),
+            selectinload(Case.plan).selectinload(ActionPlan.actions),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> CasePage:
+    """Load the case page for a case `user` may see (the caller checks access)."""
+    case = load_case(case_id)
+    assert case is not None
+    group = group if group in EVENT_GROUPS else "all"
+    return CasePage(
+        case=case,
+        plan=case.plan,
+        flag_words=FLAG_WORDS.get(case.flag, case.flag),
+        reasons=tuple(REASON_WORDS.get(r, r) for r in case.area.current_reasons or ()),
+        status_words=STATUS_WORDS[case.status],
+        events=timeline(case.id, group),
+        group=group,
+        trend=member_trend(case.area_id),
+        roster=(roster := current_roster(case.area_id))[1],
+        roster_on=roster[0],
+        transitions=tuple(t for t in allowed_transitions(case.status, user.role) if t != "closed"),
+        later_case_id=db.session.scalar(
+            select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
+        ),
+        today=london_today(now),
+    )
+
+
+def timeline(case_id: int, group: str = "all") -> list[CaseEvent]:
+    """The case's events, newest first, with their actors (one query)."""
+    kinds = EVENT_GROUPS.get(group, EVENT_GROUPS["all"])[1]
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id)
+        .options(joinedload(CaseEvent.actor))
+        .order_by(CaseEvent.created_at.desc(), CaseEvent.id.desc())
+        .limit(TIMELINE_LIMIT)
+    )
+    if kinds is not None:
+        query = query.where(CaseEvent.kind.in_(kinds))
+    return list(db.session.scalars(query))
+
+
+def member_trend(area_id: int) -> list[TrendRow]:
+    """The area's annual reviews: year -> members, residents, evaluation."""
+    rows = db.session.execute(
+        select(
+            Snapshot.review_year,
+            Snapshot.members,
+            Snapshot.residents,
+            Snapshot.flag,
+        )
+        .where(Snapshot.area_id == area_id, Snapshot.kind == "annual")
+        .order_by(Snapshot.review_year)
+    )
+    return [
+        TrendRow(year, members, residents, flag, FLAG_WORDS.get(flag, "Within criteria"))
+        for year, members, residents, flag in rows
+    ]
+
+
+def current_roster(area_id: int) -> tuple[date | None, list[RosterRow]]:
+    """The roster of the area's latest snapshot (an update wins a tie), and its date."""
+    latest = (
+        select(Snapshot.id)
+        .where(Snapshot.area_id == area_id)
+        .order_by(
+            Snapshot.effective_on.desc(),
+            (Snapshot.kind == "update").desc(),
+            Snapshot.id.desc(),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    entries = db.session.scalars(
+        select(RosterEntry)
+        .where(RosterEntry.snapshot_id == latest)
+        .options(joinedload(RosterEntry.person), joinedload(RosterEntry.snapshot))
+        .order_by(RosterEntry.id)
+    ).all()
+    if not entries:
+        return None, []
+    rows = [RosterRow(e.person.person_id, e.name, e.resident, e.role) for e in entries]
+    return entries[0].snapshot.effective_on, rows

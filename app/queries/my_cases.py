@@ -1,0 +1,103 @@
+"""'My cases': a user's open cases, most urgent first, in two queries whatever their number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from app.extensions import db
+from app.models import Action, ActionPlan, Case, User
+from app.models.cases import OPEN_STATUSES
+from app.queries.case_filters import STALE_AFTER_DAYS, london_today, overdue_clause
+from app.rules.cases import STATUS_WORDS
+from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+
+
+@dataclass(frozen=True)
+class NextAction:
+    description: str
+    due_on: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class MyCaseRow:
+    case_id: int
+    area_code: str
+    area_name: str
+    flag: str
+    flag_words: str
+    reasons: tuple[str, ...]  # in plain words
+    status: str
+    status_words: str
+    members: int | None
+    residents: int | None
+    overdue: bool  # has an open action past its due date
+    escalated: bool
+    stale: bool  # no activity for STALE_AFTER_DAYS
+    last_activity_at: datetime
+    next_action: NextAction | None
+
+
+def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
+    """The open cases assigned to `user`: overdue actions first, then escalated cases, then
+    the longest untouched."""
+    overdue = overdue_clause(now)
+    escalated = Case.escalated_count > 0
+    query = (
+        select(Case, overdue.label("overdue"))
+        .join(Case.area)
+        .options(contains_eager(Case.area))
+        .where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))
+        .order_by(
+            sql_case((overdue, 0), else_=1),
+            sql_case((escalated, 0), else_=1),
+            Case.last_activity_at,
+            Case.id,
+        )
+    )
+    rows = db.session.execute(query).unique().all()
+    next_actions = _next_actions([case.id for case, _ in rows], london_today(now))
+    stale_before = now - timedelta(days=STALE_AFTER_DAYS)
+    return [
+        MyCaseRow(
+            case_id=case.id,
+            area_code=case.area.code,
+            area_name=case.area.name,
+            flag=case.flag,
+            flag_words=FLAG_WORDS.get(case.flag, case.flag),
+            reasons=tuple(REASON_WORDS.get(r, r) for r in case.area.current_reasons or ()),
+            status=case.status,
+            status_words=STATUS_WORDS[case.status],
+            members=case.area.current_members,
+            residents=case.area.current_residents,
+            overdue=bool(is_overdue),
+            escalated=case.escalated_count > 0,
+            stale=case.last_activity_at < stale_before,
+            last_activity_at=case.last_activity_at,
+            next_action=next_actions.get(case.id),
+        )
+        for case, is_overdue in rows
+    ]
+
+
+def _next_actions(case_ids: list[int], today: date) -> dict[int, NextAction]:
+    """Each case's open action due soonest (undated ones last), in one query."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(ActionPlan.case_id, Action.description, Action.due_on)
+        .join(Action.plan)
+        .where(ActionPlan.case_id.in_(case_ids), Action.status == "open")
+        .order_by(ActionPlan.case_id, Action.due_on.is_(None), Action.due_on, Action.id)
+    )
+    found: dict[int, NextAction] = {}
+    for case_id, description, due_on in rows:
+        if case_id not in found:
+            overdue = due_on is not None and due_on < today
+            found[case_id] = NextAction(description, due_on, overdue)
+    return found

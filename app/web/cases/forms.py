@@ -1,0 +1,128 @@
+"""Forms of the casework pages. Every form carries a CSRF token (FlaskForm)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models.plans import BARRIERS, OWNERS, SUPPORT
+from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
+
+ROLE_WORDS = {
+    "chair": "Chair",
+    "vice_chair": "Vice-chair",
+    "treasurer": "Treasurer",
+    "secretary": "Secretary",
+    "member": "Member",
+    "worker": "Worker (not counted)",
+    "lto_rep": "LTO rep (not counted)",
+}
+BLANK_ROWS = 3
+
+
+def _choices(words: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in words.items()]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _version_field() -> HiddenField:
+    return HiddenField(validators=[InputRequired()])
+
+
+class VersionedForm(FlaskForm):
+    version = _version_field()
+
+    def version_number(self) -> int | None:
+        value = str(self.version.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    def validate_version(self, field) -> None:
+        if self.version_number() is None:
+            raise ValidationError("The form is missing its version; reload the page.")
+
+
+class StatusForm(VersionedForm):
+    target = HiddenField("New status", validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(
+        "Note",
+        validators=[DataRequired("Write the note."), Length(max=MAX_NOTE)],
+        description="Only staff see notes.",
+    )
+
+
+class PlanForm(VersionedForm):
+    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIERS))
+    barriers_text = TextAreaField(
+        "Barriers in the partnership's words",
+        validators=[Length(max=MAX_NOTE)],
+        description="Required when you tick “Other”.",
+    )
+    target_members = IntegerField(
+        "Target number of members",
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_TARGET_MEMBERS, "Enter a number between 1 and %(max)s."),
+        ],
+    )
+    target_on = DateField("Target date", validators=[Optional()])
+    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT))
+
+
+class ActionForm(FlaskForm):
+    description = TextAreaField(
+        "What needs doing",
+        validators=[DataRequired("Describe the action."), Length(max=MAX_DESCRIPTION)],
+    )
+    owner = SelectField("Owner", choices=_choices(OWNERS), default="partnership")
+    due_on = DateField("Due date", validators=[InputRequired("Give a due date.")])
+
+
+class EditActionForm(ActionForm, VersionedForm):
+    pass
+
+
+class ActionStateForm(VersionedForm):
+    reason = StringField("Reason (optional)", validators=[Length(max=500)])
+
+
+class RosterRowForm(Form):
+    """One person on the roster (a plain Form: the CSRF token is on the outer form)."""
+
+    person_id = HiddenField()
+    name = StringField("Name", validators=[Length(max=MAX_NAME)])
+    resident = BooleanField("Resident")
+    role = SelectField("Role", choices=_choices(ROLE_WORDS), default="member")
+    remove = BooleanField("Remove")
+
+
+class MembershipForm(VersionedForm):
+    rows = FieldList(FormField(RosterRowForm), min_entries=0)

@@ -1,0 +1,357 @@
+"""Views of the casework pages: thin — parse the form, call the operation, commit, redirect."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import Action, ActionPlan, Case
+from app.models.plans import BARRIERS, OWNERS, SUPPORT
+from app.models.types import utcnow
+from app.operations import case_actions as ops
+from app.operations.errors import UserError
+from app.operations.snapshots import EntryInput
+from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
+from app.queries.my_cases import my_cases
+from app.rules.cases import STATUS_WORDS
+from app.web.access import case_or_404, login_required
+from app.web.cases import bp
+from app.web.cases.display import attach_errors, form_errors, london_date, london_datetime
+from app.web.cases.forms import (
+    BLANK_ROWS,
+    ROLE_WORDS,
+    ActionForm,
+    ActionStateForm,
+    EditActionForm,
+    MembershipForm,
+    NoteForm,
+    PlanForm,
+    StatusForm,
+)
+
+INVALID = 422  # the form is shown again with its errors
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "london_date": london_date,
+        "london_datetime": london_datetime,
+        "form_errors": form_errors,
+        "STATUS_WORDS": STATUS_WORDS,
+        "OWNERS": OWNERS,
+        "BARRIERS": BARRIERS,
+        "SUPPORT": SUPPORT,
+        "ROLE_WORDS": ROLE_WORDS,
+        "KIND_WORDS": KIND_WORDS,
+    }
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@bp.get("/my-cases")
+@login_required
+def mine():
+    return render_template("cases/mine.html", rows=my_cases(current_user, utcnow()))
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    case_or_404(case_id)
+    return _show(case_id)
+
+
+def _show(case_id: int, status: int = 200, **forms: Any):
+    page = case_page(case_id, current_user, utcnow(), request.args.get("events", "all"))
+    version = page.case.version
+    forms.setdefault("status_form", StatusForm(formdata=None, version=version))
+    forms.setdefault("note_form", NoteForm(formdata=None))
+    forms.setdefault("action_form", ActionForm(formdata=None))
+    state_form = ActionStateForm(formdata=None, version=version)
+    html = render_template(
+        "cases/show.html", page=page, groups=EVENT_GROUPS, state_form=state_form, **forms
+    )
+    return html, status
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
+    """Run the operation and commit. ('done', result), ('conflict', None) after flashing the
+    conflict, or ('invalid', None) with the errors put on the form; nothing is kept unless
+    done."""
+    try:
+        result = change()
+        db.session.commit()
+    except (ops.ConflictError, StaleDataError, IntegrityError) as exc:
+        # StaleDataError: the row's version changed between our read and our write;
+        # IntegrityError: a concurrent first plan or same-day membership update won the race.
+        db.session.rollback()
+        if not isinstance(exc, ops.ConflictError):
+            current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
+        flash(ops.CONFLICT_MESSAGE, "error")
+        return "conflict", None
+    except ops.InvalidInput as exc:
+        db.session.rollback()
+        attach_errors(form, exc.errors)
+        return "invalid", None
+    except UserError as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return "invalid", None
+    return "done", result
+
+
+def _back(case_id: int, anchor: str | None = None):
+    return redirect(url_for(".show", case_id=case_id, _anchor=anchor))
+
+
+@bp.post("/cases/<int:case_id>/status")
+@login_required
+def status(case_id: int):
+    case = case_or_404(case_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, status_form=form)
+    outcome, words = _save(
+        form,
+        lambda: ops.change_status(
+            case, form.target.data, current_user, utcnow(), expected_version=form.version_number()
+        ),
+    )
+    if outcome == "invalid":
+        return _show(case_id, INVALID, status_form=form)
+    if outcome == "done":
+        flash(f"{words}.", "success")
+    return _back(case_id)
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@login_required
+def note(case_id: int):
+    case = case_or_404(case_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, note_form=form)
+    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, utcnow()))
+    if outcome == "invalid":
+        return _show(case_id, INVALID, note_form=form)
+    if outcome == "done":
+        flash("Note added.", "success")
+    return _back(case_id, "timeline")
+
+
+@bp.route("/cases/<int:case_id>/plan", methods=["GET", "POST"])
+@login_required
+def plan(case_id: int):
+    case = case_or_404(case_id)
+    current = case.plan
+    if request.method == "GET":
+        form = PlanForm(obj=current, version=current.version if current else 0)
+        return render_template("cases/plan.html", case=case, form=form)
+    form = PlanForm()
+    if form.validate_on_submit():
+        outcome, changed = _save(
+            form,
+            lambda: ops.save_plan(
+                case,
+                barriers=form.barriers.data or [],
+                barriers_text=form.barriers_text.data or "",
+                target_members=form.target_members.data,
+                target_on=form.target_on.data,
+                support=form.support.data or [],
+                actor=current_user,
+                now=utcnow(),
+                expected_version=form.version_number(),
+            ),
+        )
+        if outcome == "done":
+            flash(_plan_message(changed), "success")
+        if outcome != "invalid":
+            return _back(case_id, "plan")
+    return render_template("cases/plan.html", case=case, form=form), INVALID
+
+
+def _plan_message(changed: list[str]) -> str:
+    if not changed:
+        return "No changes to the plan."
+    if "created" in changed:
+        return "Plan saved."
+    names = {"barriers_text": "barrier notes", "target_members": "target members"}
+    names |= {"target_on": "target date"}
+    return "Plan saved: " + ", ".join(names.get(c, c) for c in changed) + " changed."
+
+
+@bp.post("/cases/<int:case_id>/actions")
+@login_required
+def add_action(case_id: int):
+    case = case_or_404(case_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, action_form=form)
+    outcome, action = _save(
+        form,
+        lambda: ops.add_action(
+            case,
+            description=form.description.data,
+            owner=form.owner.data,
+            due_on=form.due_on.data,
+            actor=current_user,
+            now=utcnow(),
+        ),
+    )
+    if outcome == "invalid":
+        return _show(case_id, INVALID, action_form=form)
+    if outcome == "done":
+        flash(f"Action added: {action.description}", "success")
+    return _back(case_id, "plan")
+
+
+def _action_or_404(case: Case, action_id: int) -> Action:
+    action = db.session.scalar(
+        select(Action)
+        .join(Action.plan)
+        .where(Action.id == action_id, ActionPlan.case_id == case.id)
+    )
+    if action is None:
+        abort(404)
+    return action
+
+
+@bp.route("/cases/<int:case_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_action(case_id: int, action_id: int):
+    case = case_or_404(case_id)
+    action = _action_or_404(case, action_id)
+    if request.method == "GET":
+        form = EditActionForm(obj=action, version=case.version)
+        return render_template("cases/action.html", case=case, action=action, form=form)
+    form = EditActionForm()
+    if form.validate_on_submit():
+        outcome, changed = _save(
+            form,
+            lambda: ops.edit_action(
+                case,
+                action,
+                description=form.description.data,
+                owner=form.owner.data,
+                due_on=form.due_on.data,
+                actor=current_user,
+                now=utcnow(),
+                expected_version=form.version_number(),
+            ),
+        )
+        if outcome == "done":
+            flash("Action updated." if changed else "No changes to the action.", "success")
+        if outcome != "invalid":
+            return _back(case_id, "plan")
+    html = render_template("cases/action.html", case=case, action=action, form=form)
+    return html, INVALID
+
+
+@bp.post("/cases/<int:case_id>/actions/<int:action_id>/complete")
+@login_required
+def complete_action(case_id: int, action_id: int):
+    return _close_action(case_id, action_id, ops.complete_action, "Action done")
+
+
+@bp.post("/cases/<int:case_id>/actions/<int:action_id>/drop")
+@login_required
+def drop_action(case_id: int, action_id: int):
+    return _close_action(case_id, action_id, ops.drop_action, "Action dropped")
+
+
+def _close_action(case_id: int, action_id: int, operation: Callable, words: str):
+    case = case_or_404(case_id)
+    action = _action_or_404(case, action_id)
+    form = ActionStateForm()
+    if not form.validate_on_submit():
+        flash("The form was incomplete; reload the page and try again.", "error")
+        return _back(case_id, "plan")
+    extra = {"reason": form.reason.data} if operation is ops.drop_action else {}
+    description = action.description
+    outcome, _ = _save(
+        form,
+        lambda: operation(
+            case,
+            action,
+            actor=current_user,
+            now=utcnow(),
+            expected_version=form.version_number(),
+            **extra,
+        ),
+    )
+    if outcome == "invalid":
+        flash(" ".join(form.form_errors) or "The action was not changed.", "error")
+    elif outcome == "done":
+        flash(f"{words}: {description}", "success")
+    return _back(case_id, "plan")
+
+
+# --- membership -----------------------------------------------------------------------------
+
+
+@bp.route("/cases/<int:case_id>/membership", methods=["GET", "POST"])
+@login_required
+def membership(case_id: int):
+    case = case_or_404(case_id)
+    roster_on, roster = current_roster(case.area_id)
+    if request.method == "GET":
+        rows = [
+            {"person_id": r.person_id, "name": r.name, "resident": r.resident, "role": r.role}
+            for r in roster
+        ]
+        rows += [{"role": "member"}] * BLANK_ROWS
+        form = MembershipForm(version=case.version, rows=rows)
+        return _membership_page(case, form, roster_on)
+    form = MembershipForm()
+    if form.validate_on_submit():
+        entries = _entries(form, case.area.code)
+        if entries is not None:
+            outcome, result = _save(
+                form,
+                lambda: ops.update_membership(
+                    case, entries, current_user, utcnow(), expected_version=form.version_number()
+                ),
+            )
+            if outcome == "done":
+                flash(f"{result.message}.", "success")
+            if outcome != "invalid":
+                return _back(case_id)
+    return _membership_page(case, form, roster_on, INVALID)
+
+
+def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 200):
+    html = render_template("cases/membership.html", case=case, form=form, roster_on=roster_on)
+    return html, status
+
+
+def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:
+    """The roster as posted: removed rows and blank new rows left out; None if a kept row
+    has no name (the error is put on its field)."""
+    entries: list[EntryInput] = []
+    ok = True
+    for row in form.rows:
+        sub = row.form
+        name = (sub.name.data or "").strip()
+        if sub.remove.data:
+            continue
+        if not name:
+            if sub.person_id.data:
+                sub.name.errors = [*sub.name.errors, "Give the person's name, or tick Remove."]
+                ok = False
+            continue
+        person_id = sub.person_id.data or f"web-{area_code}-{secrets.token_hex(5)}"
+        entries.append(EntryInput(person_id, name, bool(sub.resident.data), sub.role.data))
+    return entries if ok else None
