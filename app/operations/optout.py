@@ -1,0 +1,72 @@
+"""Opting a partnership contact out of automatic mail, from the link in every email.
+
+The link carries a signed token holding only the contact id, signed with the app's secret and
+a salt of its own, so a token made for anything else (a set-password link) is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.extensions import db
+from app.models import AuditEntry, Contact
+from app.operations.errors import UserError
+
+OPTOUT_SALT = "contact-optout"
+BAD_LINK = (
+    "This opt-out link is not valid. Check that you copied the whole link from the email, "
+    "or reply to your rep to stop the reminders."
+)
+
+
+def optout_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=OPTOUT_SALT)
+
+
+def make_optout_token(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
+    return (serializer or optout_serializer()).dumps({"c": contact_id})
+
+
+def optout_link(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
+    """The absolute opt-out link (from BASE_URL) for a contact (pass a serializer to reuse)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/optout/{make_optout_token(contact_id, serializer)}"
+
+
+def contact_for_token(token: str) -> Contact:
+    """The contact an opt-out token is for; UserError when the token is not ours or unknown."""
+    try:
+        payload = optout_serializer().loads(token)
+    except BadSignature:
+        raise UserError(BAD_LINK) from None
+    contact_id = payload.get("c") if isinstance(payload, dict) else None
+    contact = db.session.get(Contact, contact_id) if isinstance(contact_id, int) else None
+    if contact is None:
+        raise UserError(BAD_LINK)
+    return contact
+
+
+def opt_out(token: str, now: datetime) -> Contact:
+    """Stop automatic mail to the token's contact (idempotent); the caller commits."""
+    contact = contact_for_token(token)
+    if contact.opted_out:
+        return contact
+    contact.opted_out = True
+    contact.opted_out_at = now
+    db.session.add(
+        AuditEntry(
+            actor_id=None,
+            action="contact_opted_out",
+            target_type="contact",
+            target_id=contact.id,
+            message=(
+                f"{contact.name} <{contact.email}> of {contact.area.name} opted out of "
+                "automatic mail"
+            ),
+            data={"area": contact.area.code, "email": contact.email},
+            created_at=now,
+        )
+    )
+    return contact

@@ -1,0 +1,414 @@
+"""The reminder sweep (SPEC 2.5): read every open case in a few set-based queries, ask the
+reminder rules what is due, render it, and enqueue it in the outbox.
+
+The sweep may run at any time, any number of times, from any number of processes: the outbox's
+unique key and INSERT ... ON CONFLICT DO NOTHING make each reminder enqueued exactly once.
+Nothing is sent here, and no timeline event is written (the sender writes `email_sent`)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
+from app.models.cases import OPEN_STATUSES
+from app.models.plans import OWNERS, SUPPORT
+from app.operations.optout import optout_link, optout_serializer
+from app.rules.calendar import LONDON, london_date, london_moment
+from app.rules.cases import STATUS_WORDS
+from app.rules.criteria import FLAG_WORDS
+from app.rules.reminders import (
+    ActionFacts,
+    CaseFacts,
+    CaseNews,
+    ContactFacts,
+    Reminder,
+    Settings,
+    digest_moment,
+    due_digests,
+    due_reminders,
+)
+
+BATCH = 500
+GENERAL_OFFER = tuple(SUPPORT.values())
+NOTICE_KINDS = ("assigned", "escalated", "returned")
+NEWS_KINDS = ("opened", "escalated", "returned")
+# Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
+CONFIG_KEYS = {
+    "REMINDER_DUE_SOON_DAYS": "due_soon_days",
+    "REMINDER_OVERDUE_AFTER_DAYS": "overdue_after_days",
+    "REMINDER_OVERDUE_EVERY_DAYS": "overdue_every_days",
+    "REMINDER_OVERDUE_MAX": "overdue_max",
+    "REMINDER_CHECKIN_EVERY_DAYS": "checkin_every_days",
+    "REMINDER_STALE_AFTER_DAYS": "stale_after_days",
+    "REMINDER_STALE_EVERY_DAYS": "stale_every_days",
+    "REMINDER_NOTICE_WINDOW_DAYS": "notice_window_days",
+}
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did, for the CLI and the scheduler's log."""
+
+    now: datetime
+    cases: int = 0
+    enqueued: Counter = field(default_factory=Counter)  # kind -> mails enqueued
+    already_queued: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.enqueued.values())
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.enqueued.items()))
+        moment = self.now.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return (
+            f"Sweep at {moment}: {plural(self.cases, 'open case')} evaluated; "
+            f"{plural(self.total, 'mail')} enqueued{f' ({kinds})' if kinds else ''}; "
+            f"{self.already_queued} already queued."
+        )
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    values = {name: int(config[key]) for key, name in CONFIG_KEYS.items() if key in config}
+    return Settings(programme_email=config.get("PROGRAMME_TEAM_EMAIL") or None, **values)
+
+
+def run_sweep(now: datetime, *, settings: Settings | None = None) -> SweepSummary:
+    """Enqueue every reminder and digest due at `now`; the caller commits."""
+    return _sweep(now, settings, per_case=True)
+
+
+def enqueue_digests(now: datetime, *, settings: Settings | None = None) -> SweepSummary:
+    """Enqueue this week's digests only (the scheduler's Monday 08:00 job); the caller commits."""
+    return _sweep(now, settings, per_case=False)
+
+
+def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> SweepSummary:
+    if now.tzinfo is None:
+        raise ValueError("run_sweep needs an aware datetime")
+    settings = settings or settings_from_config(current_app.config)
+    facts = load_case_facts(now, settings)
+    summary = SweepSummary(now=now, cases=len(facts))
+    reminders: list[Reminder] = []
+    if per_case:
+        for case in facts:
+            reminders += due_reminders(case, now, settings)
+    at = digest_moment(now, settings)
+    reminders += due_digests(facts, load_news(at - timedelta(days=7), at), now, settings)
+    existing = existing_keys(r.key for r in reminders if r.case_id is None)
+    fresh = [r for r in reminders if r.key not in existing]
+    summary.already_queued = len(reminders) - len(fresh)
+    inserted = _enqueue(fresh, MailRenderer(settings), now)
+    summary.already_queued += len(fresh) - len(inserted)
+    summary.enqueued.update(r.kind for r in fresh if r.key in inserted)
+    return summary
+
+
+# --- reading the facts, in a fixed number of queries ----------------------------------------
+
+
+def _open_case_ids():
+    return select(Case.id).where(Case.status.in_(OPEN_STATUSES)).scalar_subquery()
+
+
+def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
+    """Facts of every open case: five queries, whatever the number of cases.
+
+    Only open actions due by the end of the due-soon window are read: no rule looks further
+    ahead (due soon, overdue, the digests' overdue lists)."""
+    open_ids = _open_case_ids()
+    horizon = london_date(now) + timedelta(days=settings.due_soon_days)
+    rows = db.session.execute(
+        select(
+            Case.id,
+            Case.status,
+            Case.flag,
+            Case.opened_on,
+            Case.created_at,
+            Case.last_activity_at,
+            Case.rep_id,
+            Case.escalated_count,
+            Case.last_escalated_on,
+            Case.returned_on,
+            Case.area_id,
+            Area.code,
+            Area.name,
+            User.name,
+            User.email,
+            User.active,
+        )
+        .join(Area, Area.id == Case.area_id)
+        .outerjoin(User, User.id == Case.rep_id)
+        .where(Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id)
+    ).all()
+    support = dict(
+        db.session.execute(
+            select(ActionPlan.case_id, ActionPlan.support).where(ActionPlan.case_id.in_(open_ids))
+        ).all()
+    )
+    actions: dict[int, list[ActionFacts]] = defaultdict(list)
+    for case_id, *values in db.session.execute(
+        select(
+            ActionPlan.case_id,
+            Action.id,
+            Action.description,
+            Action.owner,
+            Action.due_on,
+            Action.status,
+        )
+        .join(ActionPlan, ActionPlan.id == Action.plan_id)
+        .where(
+            ActionPlan.case_id.in_(open_ids),
+            Action.status == "open",
+            Action.due_on.is_not(None),
+            Action.due_on <= horizon,
+        )
+        .order_by(Action.id)
+    ):
+        actions[case_id].append(ActionFacts(*values))
+    contacts: dict[int, list[ContactFacts]] = defaultdict(list)
+    for area_id, *values in db.session.execute(
+        select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
+        .join(Case, Case.area_id == Contact.area_id)
+        .where(Case.status.in_(OPEN_STATUSES))
+        .order_by(Contact.id)
+    ):
+        contacts[area_id].append(ContactFacts(*values))
+    notices: dict[tuple[int, str], datetime] = {
+        (case_id, kind): at
+        for case_id, kind, at in db.session.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, func.max(CaseEvent.created_at))
+            .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
+            .group_by(CaseEvent.case_id, CaseEvent.kind)
+        )
+    }
+    return [_facts(row, support.get(row[0]), actions, contacts, notices, now) for row in rows]
+
+
+def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
+    (
+        case_id,
+        status,
+        flag,
+        opened_on,
+        created_at,
+        last_activity_at,
+        rep_id,
+        escalated_count,
+        last_escalated_on,
+        returned_on,
+        area_id,
+        code,
+        area_name,
+        rep_name,
+        rep_email,
+        rep_active,
+    ) = row
+    if rep_id is not None and not rep_active:
+        rep_email = None  # an inactive rep gets no mail; the programme digest still shows it
+    return CaseFacts(
+        case_id=case_id,
+        area_code=code,
+        area_name=area_name,
+        status=status,
+        flag=flag,
+        opened_on=opened_on,
+        last_activity_at=last_activity_at or now,
+        created_at=created_at,
+        rep_id=rep_id,
+        rep_name=rep_name,
+        rep_email=rep_email,
+        assigned_at=notices.get((case_id, "assigned")) or created_at,
+        escalated_count=escalated_count or 0,
+        escalated_at=notices.get((case_id, "escalated")) or _midnight(last_escalated_on),
+        returned_on=returned_on,
+        returned_at=notices.get((case_id, "returned")) or _midnight(returned_on),
+        actions=tuple(actions.get(case_id, ())),
+        contacts=tuple(contacts.get(area_id, ())),
+        support=tuple(SUPPORT[key] for key in (support or ()) if key in SUPPORT),
+    )
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return london_moment(day) if day is not None else None
+
+
+def load_news(since: datetime, until: datetime) -> list[CaseNews]:
+    """Cases opened, escalated or returned in [since, until), open or not (one query)."""
+    rows = db.session.execute(
+        select(
+            CaseEvent.case_id, Area.code, Area.name, CaseEvent.kind, CaseEvent.created_at, User.name
+        )
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Area, Area.id == Case.area_id)
+        .outerjoin(User, User.id == Case.rep_id)
+        .where(
+            CaseEvent.kind.in_(NEWS_KINDS),
+            CaseEvent.created_at >= since,
+            CaseEvent.created_at < until,
+        )
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    )
+    return [CaseNews(*row) for row in rows]
+
+
+def existing_keys(digest_keys: Iterable[str]) -> set[str]:
+    """Keys already in the outbox for open cases, plus those of this sweep's digests."""
+    digest_keys = sorted(set(digest_keys))
+    return set(
+        db.session.scalars(
+            select(OutboxMessage.key).where(
+                or_(OutboxMessage.case_id.in_(_open_case_ids()), OutboxMessage.key.in_(digest_keys))
+            )
+        )
+    )
+
+
+# --- rendering and enqueueing ---------------------------------------------------------------
+
+
+def _enqueue(reminders: Sequence[Reminder], renderer: MailRenderer, now: datetime) -> set[str]:
+    """Render and insert in batches, skipping keys already present (even ones another process
+    has just written); returns the keys this call inserted."""
+    if not reminders:
+        return set()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.__table__.c.key)
+    )
+    inserted: set[str] = set()
+    # The same key order in every process, so two concurrent sweeps never deadlock.
+    ordered = sorted(reminders, key=lambda reminder: reminder.key)
+    for start in range(0, len(ordered), BATCH):
+        rows = [renderer.row(reminder, now) for reminder in ordered[start : start + BATCH]]
+        inserted.update(db.session.execute(statement, rows).scalars())
+    return inserted
+
+
+class MailRenderer:
+    """Renders reminders into outbox rows with the app's Jinja environment (HTML autoescaped).
+
+    Templates and opt-out links are made once per sweep, not once per mail: a first sweep
+    over a large programme renders tens of thousands of mails."""
+
+    def __init__(self, settings: Settings) -> None:
+        config = current_app.config
+        self.env = current_app.jinja_env
+        self.base = config["BASE_URL"].rstrip("/")
+        self.shared = {
+            "support_email": config["SUPPORT_EMAIL"],
+            "base_url": self.base,
+            "stale_after_days": settings.stale_after_days,
+            "flag_words": FLAG_WORDS,
+            "status_words": STATUS_WORDS,
+            "owner_words": OWNERS,
+            "day": day_words,
+            "moment": moment_words,
+            "london_day": london_date,
+        }
+        self.serializer = optout_serializer()
+        self.links: dict[int, str] = {}
+
+    def optout_url(self, contact_id: int) -> str:
+        if contact_id not in self.links:
+            self.links[contact_id] = optout_link(contact_id, self.serializer)
+        return self.links[contact_id]
+
+    def context(self, reminder: Reminder) -> dict[str, Any]:
+        case = reminder.case
+        return {
+            **self.shared,
+            "reminder": reminder,
+            "case": case,
+            "action": reminder.action,
+            "contact": reminder.contact,
+            "data": reminder.data,
+            "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
+            "general_offer": bool(case and not case.support),
+            "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
+            "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
+            "last_activity_on": london_date(case.last_activity_at) if case else None,
+        }
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(context)
+
+    def row(self, reminder: Reminder, now: datetime) -> dict[str, Any]:
+        context = self.context(reminder)
+        return {
+            "key": reminder.key,
+            "kind": reminder.kind,
+            "recipient": reminder.recipient,
+            "reply_to": reminder.reply_to,
+            "subject": subject(reminder),
+            "body_text": self.render(f"emails/{reminder.kind}.txt", context),
+            "body_html": self.render(f"emails/{reminder.kind}.html", context),
+            "case_id": reminder.case_id,
+            "contact_id": reminder.contact_id,
+            "not_before": reminder.not_before,
+            "status": "queued",
+            "attempts": 0,
+            "created_at": now,
+        }
+
+
+def day_words(day: date | None) -> str:
+    """A date as users read it: '25 Nov 2026'."""
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def moment_words(moment: datetime | None) -> str:
+    """A moment in London: '25 Nov 2026 at 10:00'."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    return f"{day_words(local.date())} at {local:%H:%M}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def subject(reminder: Reminder) -> str:
+    """The subject line: one line, plain words, never more than the column allows."""
+    case, action, data = reminder.case, reminder.action, reminder.data
+    area = f"{case.area_name} ({case.area_code})" if case else ""
+    words = {
+        "due_soon": lambda: (
+            f"Reminder: “{_short(action.description)}” is due on "
+            f"{day_words(action.due_on)} – {area}"
+        ),
+        "overdue": lambda: (
+            f"Overdue: “{_short(action.description)}” was due on "
+            f"{day_words(action.due_on)} – {area}"
+        ),
+        "checkin": lambda: f"How is your partnership's membership? Please send an update – {area}",
+        "new_case": lambda: f"New case assigned to you: {area}",
+        "stale": lambda: f"No activity on the case for {area}: time for a follow-up",
+        "escalated": lambda: f"Escalated: {area} is under criteria again",
+        "returned": lambda: f"Returned within criteria: {area}",
+        "rep_digest": lambda: (
+            f"Your weekly digest ({data['week']}): {plural(len(data['cases']), 'open case')}, "
+            f"{plural(len(data['overdue']), 'overdue action')}"
+        ),
+        "programme_digest": lambda: f"Programme weekly digest ({data['week']})",
+    }[reminder.kind]()
+    return _short(words, 300)
