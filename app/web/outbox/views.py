@@ -1,0 +1,128 @@
+"""Outbox pages: the list (filter by status), one message, and sending a failed one again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import OutboxMessage
+from app.models.outbox import OUTBOX_STATUSES
+from app.models.types import utcnow
+from app.operations.errors import UserError
+from app.operations.outbox import mail_configured, message_id_for, retry
+from app.web.access import programme_required
+from app.web.outbox import bp
+from app.web.outbox.listing import outbox_page
+
+LONDON = ZoneInfo("Europe/London")
+STATUS_WORDS = {
+    "queued": "Queued",
+    "sending": "Sending",
+    "sent": "Sent",
+    "failed": "Failed",
+}
+STATUS_BADGES = {
+    "queued": "text-bg-secondary",
+    "sending": "text-bg-info",
+    "sent": "text-bg-success",
+    "failed": "text-bg-danger",
+}
+# The HTML version is shown on its own, as an inert document: no scripts, no requests out.
+HTML_PREVIEW_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    def london(moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        local = moment.astimezone(LONDON)
+        return f"{local.day} {local:%b %Y, %H:%M}"
+
+    def kind_words(kind: str) -> str:
+        return kind.replace("_", " ").capitalize()
+
+    return {
+        "london": london,
+        "kind_words": kind_words,
+        "status_words": STATUS_WORDS,
+        "status_badges": STATUS_BADGES,
+    }
+
+
+def _message_or_404(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.get("/outbox")
+@programme_required
+def index():
+    status = request.args.get("status", "")
+    status = status if status in OUTBOX_STATUSES else None
+    page = request.args.get("page", 1, type=int) or 1
+    listing = outbox_page(status, page)
+    return render_template(
+        "outbox/index.html",
+        listing=listing,
+        statuses=OUTBOX_STATUSES,
+        mail_configured=mail_configured(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@programme_required
+def show(message_id: int):
+    message = _message_or_404(message_id)
+    return render_template(
+        "outbox/show.html",
+        message=message,
+        message_id=message_id_for(message.key),
+        sender=current_app.config.get("MAIL_DEFAULT_SENDER"),
+        mail_configured=mail_configured(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>/html")
+@programme_required
+def html_version(message_id: int):
+    message = _message_or_404(message_id)
+    response = make_response(message.body_html or "")
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = HTML_PREVIEW_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@programme_required
+def retry_message(message_id: int):
+    message = _message_or_404(message_id)
+    try:
+        retry(message.id, utcnow(), current_user.id)
+    except UserError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"The email to {message.recipient} is queued to be sent again.", "success")
+    return redirect(url_for("outbox.show", message_id=message_id))

@@ -1,0 +1,225 @@
+"""The scheduler: one lease holder per job, jobs that survive failures, and its wiring."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import UTC, datetime, timedelta
+
+import click
+import pytest
+from sqlalchemy import select
+
+from app import scheduler as sched
+from app.extensions import db
+from app.models import OutboxMessage, SchedulerLease
+from app.scheduler import Job, acquire_lease, release_lease, run_job
+from tests.smtp_server import queue_message, smtp_server_fixture  # noqa: F401
+
+TTL = timedelta(minutes=10)
+
+
+@pytest.fixture(autouse=True)
+def scheduler_log_enabled(monkeypatch):
+    """Alembic's logging set-up (run once for the test database) disables existing loggers."""
+    monkeypatch.setattr(sched.log, "disabled", False)
+
+
+def test_only_one_of_two_holders_gets_the_lease_until_it_expires(app, now):
+    assert acquire_lease("sweep", "A", now, TTL)
+    assert not acquire_lease("sweep", "B", now + timedelta(minutes=1), TTL)
+    # A renews while it runs; B keeps losing until A's lease has run out.
+    assert acquire_lease("sweep", "A", now + timedelta(minutes=5), TTL)
+    assert not acquire_lease("sweep", "B", now + timedelta(minutes=14), TTL)
+    assert acquire_lease("sweep", "B", now + timedelta(minutes=15), TTL)
+    assert not acquire_lease("sweep", "A", now + timedelta(minutes=16), TTL)
+
+    lease = db.session.get(SchedulerLease, "sweep")
+    assert (lease.holder, lease.expires_at) == ("B", now + timedelta(minutes=25))
+
+
+def test_leases_of_different_jobs_are_independent(app, now):
+    assert acquire_lease("sweep", "A", now, TTL)
+    assert acquire_lease("send", "B", now, TTL)
+    assert not acquire_lease("send", "A", now, TTL)
+
+
+def test_a_released_lease_can_be_taken_at_once(app, now):
+    assert acquire_lease("send", "A", now, TTL)
+    release_lease("send", "A", now + timedelta(seconds=5))
+    assert acquire_lease("send", "B", now + timedelta(seconds=5), TTL)
+
+
+def test_releasing_someone_elses_lease_changes_nothing(app, now):
+    assert acquire_lease("send", "A", now, TTL)
+    release_lease("send", "B", now)
+    assert not acquire_lease("send", "B", now + timedelta(minutes=1), TTL)
+
+
+def recording_job(calls: list, lease_name: str = "test") -> Job:
+    return Job("test", lease_name, TTL, lambda now, holder: calls.append((now, holder)))
+
+
+def test_a_job_runs_only_for_the_lease_holder(app, now):
+    calls: list = []
+    job = recording_job(calls)
+
+    first = run_job(app, job, "A", clock=lambda: now)
+    second = run_job(app, job, "B", clock=lambda: now + timedelta(minutes=1))
+    third = run_job(app, job, "A", clock=lambda: now + timedelta(minutes=2))
+
+    assert (first, second, third) == ("ran", "skipped", "ran")
+    assert [holder for _, holder in calls] == ["A", "A"]
+
+
+def test_a_failing_job_is_logged_and_does_not_stop_the_scheduler(app, now, caplog):
+    def broken(now, holder):
+        raise RuntimeError("boom")
+
+    outcome = run_job(app, Job("broken", "broken", TTL, broken), "A", clock=lambda: now)
+
+    assert outcome == "failed"
+    assert "broken failed" in caplog.text and "boom" in caplog.text
+
+
+def test_the_sweep_job_is_skipped_quietly_while_the_sweep_does_not_exist(
+    app, now, monkeypatch, caplog
+):
+    monkeypatch.setattr(sched, "SWEEP_MODULE", "app.operations.no_such_sweep")
+
+    assert sched.sweep(now, "A") is None
+    assert sched.digests(now, "A") is None
+    assert "not available" in caplog.text
+
+
+def test_an_import_error_inside_the_sweep_is_not_hidden(app, now, monkeypatch):
+    import importlib
+
+    def import_module(name):  # the sweep exists but needs a package that is missing
+        raise ModuleNotFoundError("No module named 'holidays'", name="holidays")
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+
+    with pytest.raises(ModuleNotFoundError, match="holidays"):
+        sched.sweep(now, "A")
+
+
+def fake_sweep(monkeypatch, calls: list) -> None:
+    name = "tests.fake_sweep_for_scheduler_test"
+    module = types.ModuleType(name)
+
+    def run_sweep(now):
+        calls.append(("run_sweep", now))
+        queue_message(f"swept:{len(calls)}", now=now)
+        return "swept"
+
+    def enqueue_digests(now):
+        calls.append(("enqueue_digests", now))
+        return "digested"
+
+    module.run_sweep = run_sweep
+    module.enqueue_digests = enqueue_digests
+    monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(sched, "SWEEP_MODULE", name)
+
+
+def test_the_sweep_job_runs_the_sweep_and_commits_what_it_enqueued(app, now, monkeypatch):
+    calls: list = []
+    fake_sweep(monkeypatch, calls)
+
+    assert sched.sweep(now, "A") == "swept"
+    assert sched.digests(now, "A") == "digested"
+
+    db.session.rollback()  # only committed work survives
+    assert calls == [("run_sweep", now), ("enqueue_digests", now)]
+    assert db.session.scalar(select(OutboxMessage.key)) == "swept:1"
+
+
+def test_the_send_job_delivers_due_mail_as_the_lease_holder(app, smtp_server, now):
+    smtp_server.configure(app)
+    queue_message("m1", now=now)
+    queue_message("m2", now=now)
+    db.session.commit()
+    send_job = next(job for job in sched.JOBS if job.id == "send")
+
+    assert run_job(app, send_job, "sched-A", clock=lambda: now) == "ran"
+
+    assert len(smtp_server.messages) == 2
+    db.session.expire_all()
+    assert set(db.session.scalars(select(OutboxMessage.claimed_by))) == {"sched-A"}
+
+
+def jobs_of(app) -> dict:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=sched.TIMEZONE)
+    sched.add_jobs(scheduler, app, "A")
+    return {job.id: job for job in scheduler.get_jobs()}
+
+
+def test_jobs_sweep_every_five_minutes_send_every_minute_and_digest_monday_8_london(app):
+    jobs = jobs_of(app)
+
+    assert set(jobs) == {"sweep", "send", "digests"}
+    assert jobs["sweep"].trigger.interval == timedelta(minutes=5)
+    assert jobs["send"].trigger.interval == timedelta(minutes=1)
+    digests = jobs["digests"].trigger
+    winter = digests.get_next_fire_time(None, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    summer = digests.get_next_fire_time(None, datetime(2026, 6, 2, 12, 0, tzinfo=UTC))
+    assert winter.astimezone(UTC) == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert summer.astimezone(UTC) == datetime(2026, 6, 8, 7, 0, tzinfo=UTC)  # 08:00 BST
+    assert all(job.max_instances == 1 for job in jobs.values())
+
+
+def test_the_embedded_scheduler_is_off_unless_enabled(app):
+    assert app.config["SCHEDULER_ENABLED"] is False
+    assert "scheduler" not in app.extensions
+    assert sched.init_scheduler(app) is None
+
+
+def test_the_embedded_scheduler_starts_with_its_jobs_when_enabled(app, monkeypatch):
+    ran: list = []
+    monkeypatch.setattr(sched, "run_job", lambda *args: ran.append(args[1].id))
+    exits: list = []
+    monkeypatch.setattr(sched.atexit, "register", lambda *args: exits.append(args))
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    app.config["SCHEDULER_ENABLED"] = True
+
+    scheduler = sched.init_scheduler(app)
+    try:
+        assert scheduler is not None and scheduler.running
+        assert {job.id for job in scheduler.get_jobs()} == {"sweep", "send", "digests"}
+        assert exits and exits[0][0] is sched._shutdown  # shut down at exit
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def in_click_context(name: str, **params):
+    ctx = click.Context(click.Command(name), info_name=name)
+    ctx.params.update(params)
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("command", "params", "run_main", "expected"),
+    [
+        (None, {}, None, True),  # a WSGI server importing the app
+        ("run", {"reload": False}, None, True),  # flask run --no-reload
+        ("run", {"reload": True}, None, False),  # the reloader's watcher process
+        ("run", {"reload": True}, "true", True),  # the reloader's serving child
+        ("upgrade", {}, None, False),  # any other flask command
+        ("scheduler", {}, None, False),  # flask scheduler runs its own
+    ],
+)
+def test_the_scheduler_starts_only_in_the_process_that_serves(
+    monkeypatch, command, params, run_main, expected
+):
+    if run_main is None:
+        monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    else:
+        monkeypatch.setenv("WERKZEUG_RUN_MAIN", run_main)
+    if command is None:
+        assert sched._serving_process() is expected
+        return
+    with in_click_context(command, **params):
+        assert sched._serving_process() is expected
