@@ -46,6 +46,24 @@ class Config:
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localtrust.org.uk")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
+    # Reminders (SPEC 2.5): each timing is configuration; these are the defaults.
+    REMINDER_DUE_SOON_DAYS = _int("REMINDER_DUE_SOON_DAYS", 7)
+    REMINDER_OVERDUE_AFTER_DAYS = _int("REMINDER_OVERDUE_AFTER_DAYS", 1)
+    REMINDER_OVERDUE_EVERY_DAYS = _int("REMINDER_OVERDUE_EVERY_DAYS", 7)
+    REMINDER_OVERDUE_MAX = _int("REMINDER_OVERDUE_MAX", 3)
+    REMINDER_CHECKIN_EVERY_DAYS = _int("REMINDER_CHECKIN_EVERY_DAYS", 42)
+    REMINDER_STALE_AFTER_DAYS = _int("REMINDER_STALE_AFTER_DAYS", 28)
+    REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
+    # Case notices (assigned, escalated, returned) older than this are not mailed late.
+    REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+
+    # Outbox sender: attempts, first backoff (doubling), and how long a claim may be held
+    # before another sender takes the message over (a crashed sender loses nothing).
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 5)
+    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 600)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
 
