@@ -53,7 +53,9 @@ def record_event(
         case=case, kind=kind, message=message, actor_id=actor_id, created_at=now, data=data or {}
     )
     db.session.add(event)
-    if kind not in PASSIVE_EVENT_KINDS:
+    if kind not in PASSIVE_EVENT_KINDS and (
+        case.last_activity_at is None or now > case.last_activity_at
+    ):
         case.last_activity_at = now
     return event
 

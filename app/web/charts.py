@@ -44,13 +44,16 @@ def render_svg(chart: Chart) -> str:
         js=[],
         show_legend=len(chart.series) > 1,
         legend_at_bottom=True,
-        x_label_rotation=45 if len(chart.x_labels) > 12 else 0,
         print_values=len(chart.x_labels) <= 12,
+        # Many bars (months over years): label one bar in twelve so the labels stay readable.
+        show_minor_x_labels=len(chart.x_labels) <= 12,
         min_scale=1,
         max_scale=8,
         no_data_text="No data",
     )
     graph.x_labels = list(chart.x_labels)
+    if len(chart.x_labels) > 12:
+        graph.x_labels_major = list(chart.x_labels)[::12]
     for label, values in chart.series:
         graph.add(label, list(values))
     tree = graph.render_tree()
