@@ -66,9 +66,14 @@ class Row:
 
 @dataclass
 class CsvFile:
+    """The header, and the rows as an iterator (read once: a 200,000-row file is not held
+    in memory as rows). `count` and `extra_cells` are filled in as the rows are read."""
+
     columns: list[str]
     ignored: list[str]
-    rows: list[Row]
+    rows: Iterator[Row]
+    count: int = 0
+    extra_cells: list[int] = field(default_factory=list)
 
 
 def decode(data: bytes) -> str:
@@ -109,11 +114,12 @@ def read_csv(data: bytes, required: Sequence[str], optional: Sequence[str] = ())
         raise FileProblem(problems)
     known = set(required) | set(optional)
     ignored = [name for name in header if name not in known]
-    rows = list(_rows(reader, header))
-    return CsvFile(columns=header, ignored=ignored, rows=rows)
+    csv_file = CsvFile(columns=header, ignored=ignored, rows=iter(()))
+    csv_file.rows = _rows(reader, header, csv_file)
+    return csv_file
 
 
-def _rows(reader, header: list[str]) -> Iterator[Row]:
+def _rows(reader, header: list[str], csv_file: CsvFile) -> Iterator[Row]:
     previous_end = reader.line_num
     width = len(header)
     for record in reader:
@@ -122,10 +128,10 @@ def _rows(reader, header: list[str]) -> Iterator[Row]:
         cells = [cell.strip() for cell in record]
         if not any(cells):
             continue  # blank lines are not rows
-        values = dict(zip(header, cells, strict=False))
+        csv_file.count += 1
         if len(cells) > width:
-            values["__extra__"] = str(len(cells) - width)
-        yield Row(start, values)
+            csv_file.extra_cells.append(start)
+        yield Row(start, dict(zip(header, cells, strict=False)))
 
 
 _RESIDENT = {**{word: True for word in YES}, **{word: False for word in NO}}

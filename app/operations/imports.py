@@ -59,8 +59,8 @@ def _read(data: bytes, required, optional=()) -> CsvFile:
 
 def _warn_ignored(csv_file: CsvFile) -> list[str]:
     warnings = [f"column '{name}' is not used and was ignored" for name in csv_file.ignored]
-    if any("__extra__" in row.values for row in csv_file.rows):
-        rows = [str(r.number) for r in csv_file.rows if "__extra__" in r.values][:10]
+    if csv_file.extra_cells:
+        rows = [str(n) for n in csv_file.extra_cells[:10]]
         warnings.append(f"extra cells beyond the header were ignored (row {', '.join(rows)})")
     return warnings
 
@@ -153,7 +153,7 @@ def parse_areas(data: bytes) -> tuple[list[AreaRow], list[str], int]:
                 area.contacts[contact_email] = contact_name
     if problems:
         raise ImportRejected(problems)
-    return list(areas.values()), _warn_ignored(csv_file), len(csv_file.rows)
+    return list(areas.values()), _warn_ignored(csv_file), csv_file.count
 
 
 def store_areas(
@@ -327,7 +327,7 @@ def parse_snapshots(
             continue
         group["entries"][entry.person_id] = (row.number, entry)
     if progress:
-        progress(len(csv_file.rows) % 5000)
+        progress(csv_file.count % 5000)
     if problems:
         raise ImportRejected(problems)
     inputs = [
@@ -340,7 +340,7 @@ def parse_snapshots(
         )
         for (code, year, _), group in groups.items()
     ]
-    return inputs, _warn_ignored(csv_file), len(csv_file.rows)
+    return inputs, _warn_ignored(csv_file), csv_file.count
 
 
 @lru_cache(maxsize=256)
