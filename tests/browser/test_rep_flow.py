@@ -1,0 +1,226 @@
+"""A rep works a case end to end in a real browser: "a rep signs in, opens a case, records
+contact, agrees a plan with two actions, updates the membership so the area returns within
+criteria, and sees the case change"."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+
+from app.extensions import db
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.factories import add_snapshot, make_area, make_user
+
+PASSWORD = "correct horse battery"
+
+
+def london_today():
+    return datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
+
+
+def shown(day) -> str:
+    """A date as the app shows it: '25 Nov 2026'."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def seed_case():
+    rep = make_user("rep", email="rita@example.org", password=PASSWORD, name="Rita Rep")
+    area = make_area("BL042", rep=rep, contacts=1)
+    add_snapshot(area, 6, 4, year=2025)  # under criteria: opens a case for Rita
+    db.session.commit()
+    return area
+
+
+def detail(region, term: str):
+    """The <dd> after the <dt> `term` in a definition list."""
+    term_cell = region.locator("dt", has_text=re.compile(f"^{re.escape(term)}$"))
+    return term_cell.locator("xpath=following-sibling::dd[1]")
+
+
+def flash(page, text: str):
+    """The flash message (role=status) containing `text`."""
+    return page.get_by_role("status").filter(has_text=text)
+
+
+EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
+@contextmanager
+def error_response_page(page):
+    """A second tab in the page's context (same session) for a form that answers with a 4xx
+    status on purpose: the `page` fixture fails on any console error, and Chromium logs the
+    document's 4xx as one. Other console errors (e.g. CSP) still fail the test."""
+    other = page.context.new_page()
+    errors: list[str] = []
+    other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield other
+    finally:
+        other.close()
+    unexpected = [e for e in errors if not EXPECTED_4XX.match(e)]
+    assert not unexpected, "Browser console errors:\n" + "\n".join(unexpected)
+
+
+def add_person(page, row: int, name: str, *, resident: bool) -> None:
+    page.get_by_label(f"Name (row {row})").fill(name)
+    if resident:
+        page.get_by_label(f"Resident: new person {row}").check()
+
+
+def test_rep_works_a_case_until_the_area_is_back_within_criteria(page, live_app):
+    area = seed_case()
+    today = london_today()
+    sign_in(page, "rita@example.org", PASSWORD)
+
+    # My cases lists the new case; the rep opens it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My cases").click()
+    cases = page.get_by_role("table", name="1 open case, most urgent first")
+    row = cases.get_by_role("row").filter(has_text="BL042")
+    expect(row).to_contain_text("Under criteria")
+    expect(row).to_contain_text("6 / 4")
+    expect(row).to_contain_text("New")
+    row.get_by_role("link", name=f"BL042 {area.name}").click()
+
+    summary = page.get_by_role("region", name="Summary")
+    status = page.get_by_role("region", name="Status")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"BL042 {area.name}")
+    expect(detail(summary, "Flag")).to_contain_text("Under criteria")
+    expect(detail(summary, "Members now")).to_contain_text("6 members, 4 residents")
+    expect(detail(summary, "Rep")).to_have_text("Rita Rep")
+    expect(status).to_contain_text("This case is new.")
+    check_accessibility(page)
+    screenshot(page, "rep-flow-case-start")
+
+    # Records contact.
+    status.get_by_role("button", name="Change status to Contacted").click()
+    expect(flash(page, "Status changed to Contacted.")).to_be_visible()
+    expect(status).to_contain_text("This case is contacted.")
+    expect(detail(summary, "First contacted")).to_have_text(shown(today))
+
+    # A note about the call.
+    page.get_by_label("Note", exact=True).fill("Called the chair: two residents may join.")
+    page.get_by_role("button", name="Add note").click()
+    expect(flash(page, "Note added.")).to_be_visible()
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline).to_contain_text("Called the chair: two residents may join.")
+
+    # Writes the plan.
+    target_on = today + timedelta(days=120)
+    page.get_by_role("link", name="Write the plan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Action plan for BL042 {area.name}")
+    page.get_by_label("Recruitment").check()
+    page.get_by_label("Resident engagement").check()
+    page.get_by_label("Barriers in the partnership's words").fill("Meetings clash with work.")
+    page.get_by_label("Target number of members").fill("9")
+    page.get_by_label("Target date").fill(target_on.isoformat())
+    page.get_by_label("Time with an expert partner").check()
+    check_accessibility(page)
+    page.get_by_role("button", name="Save the plan").click()
+    expect(flash(page, "Plan saved.")).to_be_visible()
+    plan = page.get_by_role("region", name="Action plan")
+    expect(plan).to_contain_text("Recruitment, Resident engagement")
+    expect(plan).to_contain_text("Meetings clash with work.")
+    expect(plan).to_contain_text(f"9 members by {shown(target_on)}")
+    expect(plan).to_contain_text("Time with an expert partner")
+    expect(plan).to_contain_text("No actions yet.")
+
+    # Adds two actions.
+    actions = [
+        ("Hold a recruitment drop-in", "Partnership", today + timedelta(days=14)),
+        ("Introduce an expert partner", "Rep", today + timedelta(days=21)),
+    ]
+    for description, owner, due in actions:
+        page.get_by_label("What needs doing").fill(description)
+        page.get_by_label("Owner").select_option(label=owner)
+        page.get_by_label("Due date").fill(due.isoformat())
+        page.get_by_role("button", name="Add action").click()
+        expect(flash(page, f"Action added: {description}")).to_be_visible()
+    table = plan.get_by_role("table", name="Actions of this plan, open first")
+    for description, owner, due in actions:
+        action_row = table.get_by_role("row").filter(has_text=description)
+        expect(action_row).to_contain_text(owner)
+        expect(action_row).to_contain_text(shown(due))
+        expect(action_row).to_contain_text("Open")
+    expect(table.get_by_role("row")).to_have_count(3)  # header + two actions
+
+    # Agrees the plan.
+    status.get_by_role("button", name="Change status to Plan agreed").click()
+    expect(flash(page, "Status changed to Plan agreed.")).to_be_visible()
+    expect(status).to_contain_text("This case is plan agreed.")
+    expect(detail(summary, "Plan first agreed")).to_have_text(shown(today))
+
+    # Membership update: two people join (one resident) -> 8 members, 5 residents: at threshold,
+    # so the area has returned within criteria and the case stays open.
+    page.get_by_role("link", name="Update membership").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Update the membership of BL042 {area.name}"
+    )
+    add_person(page, 7, "Ada Resident", resident=True)
+    add_person(page, 8, "Ben Worker-Neighbour", resident=False)
+    check_accessibility(page)
+    page.get_by_role("button", name="Save the membership").click()
+    message = flash(page, "Membership updated")
+    expect(message).to_contain_text("8 members, 5 residents")
+    expect(message).to_contain_text("the area has returned within criteria")
+    expect(detail(summary, "Flag")).to_contain_text("At threshold (exactly eight)")
+    expect(detail(summary, "Members now")).to_contain_text("8 members, 5 residents")
+    expect(detail(summary, "Returned within criteria")).to_have_text(shown(today))
+    expect(status).to_contain_text("This case is plan agreed.")  # still open for close work
+
+    # A second update: one more resident -> 9 members, 6 residents: within criteria, resolved.
+    page.get_by_role("link", name="Update membership").click()
+    expect(page.get_by_label("Name (row 8)")).to_have_value("Ben Worker-Neighbour")
+    add_person(page, 9, "Cleo Resident", resident=True)
+    page.get_by_role("button", name="Save the membership").click()
+    message = flash(page, "Membership updated")
+    expect(message).to_contain_text("within criteria (9 members, 6 residents)")
+    expect(message).to_contain_text("the case is resolved")
+    expect(detail(summary, "Status")).to_have_text("Resolved")
+    expect(detail(summary, "Resolved")).to_have_text(shown(today))
+    expect(detail(summary, "Members now")).to_contain_text("9 members, 6 residents")
+    expect(page.get_by_role("region", name="Status")).to_have_count(0)  # no more changes
+    expect(page.get_by_role("link", name="Update membership")).to_have_count(0)
+    for kind in ("Membership update", "Resolved", "Returned within criteria", "Action added"):
+        expect(timeline.get_by_text(kind).first).to_be_visible()
+    check_accessibility(page)
+    screenshot(page, "rep-flow-case-end")
+
+    # The case has left the rep's list.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My cases").click()
+    expect(page.get_by_text("You have no open cases.")).to_be_visible()
+
+
+def test_an_action_without_a_due_date_is_sent_back_with_the_error_linked(page, live_app):
+    seed_case()
+    sign_in(page, "rita@example.org", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My cases").click()
+    page.get_by_role("link", name=re.compile("^BL042")).click()
+    with error_response_page(page) as form_page:
+        form_page.goto(page.url)
+        description = form_page.get_by_label("What needs doing")
+        description.fill("Hold a recruitment drop-in")
+        due = form_page.get_by_label("Due date")
+        form = form_page.locator("form#add-action")
+        # The browser's own check stops the form first (the field is `required`) ...
+        assert due.evaluate("el => el.validity.valueMissing")
+        assert form.evaluate("form => !form.noValidate && !form.checkValidity()")
+        # ... and without it (an older browser) the server answers with the error summary.
+        form.evaluate("form => { form.noValidate = true; }")
+        form_page.get_by_role("button", name="Add action").click()
+        summary = form_page.get_by_role("alert")
+        expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+        link = summary.get_by_role("link", name=re.compile("^Due date: "))
+        expect(link).to_contain_text("Give a due date.")
+        expect(form_page.locator("#due_on-error")).to_have_text("Give a due date.")
+        expect(due).to_have_attribute("aria-invalid", "true")
+        expect(description).to_have_value("Hold a recruitment drop-in")  # what was typed is kept
+        check_accessibility(form_page)
+        screenshot(form_page, "rep-flow-action-error")
+        link.click()
+        assert form_page.evaluate("document.activeElement.id") == "due_on"
+        expect(form_page.get_by_text("No actions yet.")).to_be_visible()
