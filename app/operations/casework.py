@@ -74,7 +74,8 @@ def describe(evaluation: Evaluation) -> str:
 def snapshot_label(snapshot: Snapshot) -> str:
     if snapshot.kind == "annual":
         return f"the {snapshot.review_year} annual review"
-    return f"the membership update of {snapshot.effective_on.isoformat()}"
+    day = snapshot.effective_on
+    return f"the membership update of {day.day} {day:%b %Y}"
 
 
 def evaluation_of(snapshot: Snapshot) -> Evaluation:

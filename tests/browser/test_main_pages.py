@@ -145,16 +145,9 @@ def test_my_cases_of_the_busiest_rep(open_page, demo, viewport):
     screenshot(page, f"main-my-cases-{'phone' if viewport is PHONE else 'desktop'}")
 
 
-PHONE_BUG = (
-    "templates/cases/_membership.html: at 390 px the 'Members at each annual review' table"
-    " scrolls sideways inside .table-responsive, which has no focusable content"
-    " (axe scrollable-region-focusable, serious)"
-)
-
-
 @pytest.mark.parametrize(
     "viewport",
-    [DESKTOP, pytest.param(PHONE, marks=pytest.mark.xfail(reason=PHONE_BUG, strict=True))],
+    [DESKTOP, PHONE],
     ids=["desktop", "phone"],
 )
 def test_case_page(open_page, demo, viewport):
