@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Person, RosterEntry, Snapshot
+from app.models import Area, Case, Person, RosterEntry, Snapshot
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from tests.factories import make_area
 
@@ -37,7 +37,7 @@ def inputs(years):
 def case_history():
     rows = db.session.execute(
         select(
-            Case.area_id,
+            Area.code,
             Case.flag,
             Case.status,
             Case.opened_on,
@@ -45,7 +45,9 @@ def case_history():
             Case.resolved_on,
             Case.previous_case_id.is_not(None),
             Case.escalated_count,
-        ).order_by(Case.area_id, Case.opened_on)
+        )
+        .join(Area, Area.id == Case.area_id)
+        .order_by(Area.code, Case.opened_on)
     )
     return [tuple(r) for r in rows]
 
