@@ -1,0 +1,2 @@
+"""`make bench` / `python -m bench [--quick] [--runs N]`: the programme at ten times its real
+size, loaded through the real CLI, and the timings, memory and query counts the issue targets."""

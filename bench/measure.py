@@ -1,0 +1,256 @@
+"""The command-line measurements: import, re-import, insights, reminder sweep, outbox sender.
+Each is a `flask` subprocess timed from its process start, as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from bench import data, load
+from bench.env import Database, flask, free_port, has_command
+from bench.report import Report, errored, judged, megabytes, not_available, seconds
+
+
+@dataclass
+class Bench:
+    """What every measurement needs: the database, the app on it, the sizes and the clock."""
+
+    db: Database
+    app: Flask
+    programme: data.Programme
+    files: data.Files
+    report: Report
+    runs: int
+    judge: bool  # False in --quick: timings are shown, not judged
+    now: datetime
+    today: date
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+
+def measure_import(bench: Bench) -> None:
+    """The 150,000-row reviews file into a database holding only the areas, then again."""
+    what = f"`flask reviews import` ({bench.files.review_rows:,} rows), from process start"
+    memory_what = "… its peak memory (max RSS of the process)"
+    runs = []
+    try:
+        for n in range(bench.runs):
+            if n:
+                load.reset_reviews(bench.app)
+            runs.append(load.import_reviews(bench.db, bench.files))
+    except Exception as exc:
+        bench.report.add(errored(what, "< 15 s", exc))
+        bench.report.add(errored(memory_what, "< 300 MB", exc))
+        return
+    report, judge = bench.report, bench.judge
+    report.add(judged(what, "< 15 s", [r.seconds for r in runs], seconds, lambda v: v < 15, judge))
+    report.add(
+        judged(
+            memory_what,
+            "< 300 MB",
+            [r.max_rss_mb for r in runs],
+            megabytes,
+            lambda v: v < 300,
+            judge,
+        )
+    )
+    reimports = []
+    what = "re-import of the same file (no change)"
+    try:
+        for _ in range(bench.runs):
+            before = _fingerprint(bench.app)
+            run = load.import_reviews(bench.db, bench.files)
+            if _fingerprint(bench.app) != before:
+                raise RuntimeError(f"the re-import changed something: {run.stdout.strip()}")
+            reimports.append(run.seconds)
+    except Exception as exc:
+        report.add(errored(what, "< 10 s", exc))
+        return
+    report.add(judged(what, "< 10 s", reimports, seconds, lambda v: v < 10, judge))
+
+
+def measure_startup(bench: Bench) -> None:
+    """Baseline, not a target: interpreter start plus app factory, in every timing above."""
+    what = "baseline: `flask routes` (process start + app factory, no work)"
+    try:
+        times = [flask(bench.db, "routes").check("flask routes").seconds for _ in range(bench.runs)]
+    except Exception as exc:
+        bench.report.add(errored(what, "—", exc))
+        return
+    row = judged(what, "— (for reference)", times, seconds, lambda v: True, False)
+    row.result = "info"
+    bench.report.add(row)
+
+
+def measure_insights(bench: Bench) -> None:
+    what = "`flask insights --json`"
+    if not has_command(bench.app, "insights"):
+        bench.report.add(not_available(what, "< 2 s", "no `flask insights` command"))
+        return
+    times = []
+    try:
+        for _ in range(bench.runs):
+            run = flask(bench.db, "insights", "--json").check("flask insights --json")
+            figures = json.loads(run.stdout)
+            if not figures.get("review_years"):
+                raise RuntimeError("insights found no review years")
+            times.append(run.seconds)
+    except Exception as exc:
+        bench.report.add(errored(what, "< 2 s", exc))
+        return
+    bench.report.add(judged(what, "< 2 s", times, seconds, lambda v: v < 2, bench.judge))
+
+
+def empty_outbox(app: Flask) -> None:
+    from app.extensions import db
+    from app.models import CaseEvent, OutboxMessage
+
+    with app.app_context():
+        db.session.execute(delete(OutboxMessage))
+        db.session.execute(
+            delete(CaseEvent).where(CaseEvent.kind.in_(("email_sent", "email_failed")))
+        )
+        db.session.commit()
+
+
+def measure_sweep(bench: Bench) -> str:
+    """Time `flask reminders sweep` over every open case; returns its summary line."""
+    loaded = (
+        f"{bench.programme.open_cases:,} open cases, {bench.programme.open_cases * 5:,} actions"
+    )
+    what = f"`flask reminders sweep` over {loaded}"
+    if not has_command(bench.app, "reminders", "sweep"):
+        bench.report.add(not_available(what, "< 5 s", "no `flask reminders sweep` command"))
+        return ""
+    times, line = [], ""
+    try:
+        for _ in range(bench.runs):
+            empty_outbox(bench.app)  # each run does the same work: nothing queued yet
+            run = flask(bench.db, "reminders", "sweep", "--now", bench.now_iso)
+            line = run.check("flask reminders sweep").stdout.strip()
+            times.append(run.seconds)
+    except Exception as exc:
+        bench.report.add(errored(what, "< 5 s", exc))
+        return ""
+    bench.report.add(judged(what, "< 5 s", times, seconds, lambda v: v < 5, bench.judge))
+    return line
+
+
+class Recorder:
+    """aiosmtpd handler: counts the messages the local SMTP server accepts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+        with self.lock:
+            self.count += 1
+        return "250 OK"
+
+
+MAILS = 1000
+
+
+def measure_outbox(bench: Bench) -> None:
+    what = f"`flask outbox send` of {MAILS:,} mails to a local SMTP server"
+    if not has_command(bench.app, "outbox", "send"):
+        bench.report.add(not_available(what, "< 10 s", "no `flask outbox send` command"))
+        return
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        bench.report.add(not_available(what, "< 10 s", "aiosmtpd is not installed"))
+        return
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    try:
+        controller.start()
+    except Exception as exc:
+        bench.report.add(errored(what, "< 10 s", exc))
+        return
+    try:
+        times = []
+        for n in range(bench.runs):
+            empty_outbox(bench.app)
+            _queue_mail(bench.app, bench.now, n)
+            before = recorder.count
+            run = flask(
+                bench.db,
+                "outbox",
+                "send",
+                "--now",
+                bench.now_iso,
+                MAIL_SERVER="127.0.0.1",
+                MAIL_PORT=str(port),
+                MAIL_USE_TLS="0",
+            ).check("flask outbox send")
+            delivered = recorder.count - before
+            if delivered != MAILS:
+                raise RuntimeError(f"the SMTP server received {delivered} of {MAILS} mails")
+            times.append(run.seconds)
+    except Exception as exc:
+        bench.report.add(errored(what, "< 10 s", exc))
+        return
+    finally:
+        controller.stop()
+    bench.report.add(judged(what, "< 10 s", times, seconds, lambda v: v < 10, bench.judge))
+
+
+def _queue_mail(app: Flask, now: datetime, run: int) -> None:
+    """MAILS queued reminders, each on an open case (so sending writes its timeline event)."""
+    from app.extensions import db
+    from app.models import Case, Contact, OutboxMessage
+    from app.models.cases import OPEN_STATUSES
+
+    with app.app_context():
+        targets = db.session.execute(
+            select(Case.id, Contact.id, Contact.email)
+            .join(Contact, Contact.area_id == Case.area_id)
+            .where(Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.id, Contact.id)
+            .limit(MAILS)
+        ).all()
+        body = "Your action 'Invite residents to the next meeting' is due on 2 Dec 2026.\n" * 8
+        rows = [
+            {
+                "key": f"bench:{run}:{n}",
+                "kind": "action_due_soon",
+                "recipient": targets[n % len(targets)][2],
+                "reply_to": f"rep0001@{data.DOMAIN}",
+                "subject": f"Bench reminder {n}: an action is due soon",
+                "body_text": body,
+                "body_html": "<p>" + body.replace("\n", "<br>") + "</p>",
+                "case_id": targets[n % len(targets)][0],
+                "contact_id": targets[n % len(targets)][1],
+                "not_before": now - timedelta(hours=1),
+                "status": "queued",
+                "attempts": 0,
+                "created_at": now - timedelta(hours=1),
+            }
+            for n in range(MAILS)
+        ]
+        db.session.execute(OutboxMessage.__table__.insert(), rows)
+        db.session.commit()
+        queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert queued == MAILS, queued
+
+
+def _fingerprint(app: Flask) -> tuple[int, ...]:
+    """Row counts that any change by an import would move."""
+    from app.extensions import db
+    from app.models import Case, CaseEvent, RosterEntry, Snapshot
+
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Snapshot, RosterEntry, Case, CaseEvent)
+        )
