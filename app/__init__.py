@@ -56,4 +56,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL syncs at checkpoints instead of every commit: still safe if the
+        # process dies (the outbox's per-message commits rely on that), much faster.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

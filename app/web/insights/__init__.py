@@ -23,7 +23,6 @@ from app.queries.insights_view import (
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
 from app.web.exports import csv_response
-from app.web.insights.workbook import xlsx_bytes
 
 bp = Blueprint("insights", __name__)
 
@@ -144,6 +143,8 @@ def export_csv():
 @programme_required
 def export_xlsx():
     sel = _selection(with_choices=False)
+    from app.web.insights.workbook import xlsx_bytes  # openpyxl loads only when asked
+
     body = xlsx_bytes(
         programme_insights(sel.area_ids),
         returns_by_month(sel.area_ids),
