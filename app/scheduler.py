@@ -130,10 +130,19 @@ def send(now: datetime, holder: str) -> object:
     return send_all_due(now, worker=holder)
 
 
+def statistics(now: datetime, holder: str) -> object:
+    """Nightly: fresh planner statistics, so the pages' queries keep their good plans."""
+    from app.operations.maintenance import refresh_statistics
+
+    refresh_statistics()
+    return "statistics refreshed"
+
+
 JOBS = (
     Job("sweep", "sweep", timedelta(minutes=10), sweep),
     Job("send", "send", timedelta(minutes=3), send),
     Job("digests", "sweep", timedelta(minutes=10), digests),
+    Job("statistics", "statistics", timedelta(minutes=10), statistics),
 )
 
 
@@ -167,6 +176,10 @@ def add_jobs(scheduler, app: Flask, holder: str) -> None:
         "send": (IntervalTrigger(minutes=1, timezone=TIMEZONE), {"next_run_time": start}),
         "digests": (
             CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=TIMEZONE),
+            {"misfire_grace_time": 3600},
+        ),
+        "statistics": (
+            CronTrigger(hour=3, minute=30, timezone=TIMEZONE),
             {"misfire_grace_time": 3600},
         ),
     }

@@ -103,6 +103,11 @@ def finish(app: Flask, db: Database, files: data.Files, now: datetime, today: da
         flask(db, "updates", "import", str(files.updates)).check("flask updates import")
     with app.app_context():
         add_plans(now, today)
+        # What the scheduler's nightly statistics job does in production: without it the
+        # bulk-inserted actions would have no planner statistics.
+        from app.operations.maintenance import refresh_statistics
+
+        refresh_statistics()
         return describe()
 
 

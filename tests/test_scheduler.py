@@ -160,7 +160,7 @@ def jobs_of(app) -> dict:
 def test_jobs_sweep_every_five_minutes_send_every_minute_and_digest_monday_8_london(app):
     jobs = jobs_of(app)
 
-    assert set(jobs) == {"sweep", "send", "digests"}
+    assert set(jobs) == {"sweep", "send", "digests", "statistics"}
     assert jobs["sweep"].trigger.interval == timedelta(minutes=5)
     assert jobs["send"].trigger.interval == timedelta(minutes=1)
     digests = jobs["digests"].trigger
@@ -188,7 +188,12 @@ def test_the_embedded_scheduler_starts_with_its_jobs_when_enabled(app, monkeypat
     scheduler = sched.init_scheduler(app)
     try:
         assert scheduler is not None and scheduler.running
-        assert {job.id for job in scheduler.get_jobs()} == {"sweep", "send", "digests"}
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "sweep",
+            "send",
+            "digests",
+            "statistics",
+        }
         assert exits and exits[0][0] is sched._shutdown  # shut down at exit
     finally:
         scheduler.shutdown(wait=True)

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.demo.loader import is_empty, load_demo
 from app.extensions import db
 from app.models.types import utcnow
+from app.operations.maintenance import refresh_statistics
 
 demo_group = AppGroup("demo", help="Demo data.")
 
@@ -35,6 +36,7 @@ def load(if_empty: bool, seed: int) -> None:
     click.echo("Loading the demo programme…", err=True)
     logins = load_demo(now=utcnow(), seed=seed)
     db.session.commit()
+    refresh_statistics()
     click.echo(
         f"Loaded {logins.areas} areas, {logins.reps} reps, {logins.snapshots} snapshots and"
         f" {logins.cases} cases in {time.perf_counter() - started:.1f} s."

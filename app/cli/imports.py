@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.imports import ImportRejected, import_snapshots, parse_areas, store_areas
+from app.operations.maintenance import refresh_statistics
 
 areas_group = AppGroup("areas", help="Areas, their contacts and reps.")
 reviews_group = AppGroup("reviews", help="Annual membership reviews.")
@@ -57,6 +58,7 @@ def import_areas(file) -> None:
         rows, warnings, count = parse_areas(data)
         summary = store_areas(rows, now=utcnow())
         db.session.commit()
+        refresh_statistics()
     except ImportRejected as exc:
         _reject(exc.problems.lines(), file.name)
     except UserError as exc:
@@ -85,6 +87,7 @@ def _import_snapshots(file, kind: str, what: str) -> None:
         with _progress(lines, "Checking rows") as update:
             summary, warnings = import_snapshots(data, kind, now=utcnow(), progress=update)
         db.session.commit()
+        refresh_statistics()
     except ImportRejected as exc:
         _reject(exc.problems.lines(), file.name)
     except UserError as exc:

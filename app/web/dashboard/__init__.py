@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.models.types import utcnow
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
@@ -37,12 +37,19 @@ def _helpers() -> dict:
     return {"case_list_url": case_list_url, "long_date": long_date}
 
 
+REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten times)
+
+
 @bp.get("/dashboard")
 @programme_required
 def index():
+    board = dashboard(utcnow())
+    all_reps = request.args.get("reps") == "all"
     return render_template(
         "dashboard/index.html",
-        board=dashboard(utcnow()),
+        board=board,
+        reps=board.reps if all_reps else board.reps[:REPS_SHOWN],
+        all_reps=all_reps,
         status_words=STATUS_WORDS,
         flag_words=FLAG_WORDS,
         stale_after_days=STALE_AFTER_DAYS,
