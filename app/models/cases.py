@@ -84,7 +84,11 @@ class CaseEvent(db.Model):
     """One line of a case's timeline: who did what, when."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_created", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_events_case_created", "case_id", "created_at"),
+        # The dashboard's "days since the rep's last casework": latest event per actor.
+        Index("ix_case_events_actor_created", "actor_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

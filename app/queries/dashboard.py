@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import Integer, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, distinct, func, literal_column, or_, select, union_all
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent, Snapshot, User
@@ -133,20 +133,24 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
     open_filters = CaseFilters()
     overdue_filters = CaseFilters(overdue=True)
     open_cases = _grouped_counts(Case.rep_id, open_filters, now)
-    overdue_cases = _grouped_counts(Case.rep_id, overdue_filters, now)
-    overdue_actions = dict(
-        db.session.execute(
-            apply_filters(
-                select(Case.rep_id, func.count(Action.id))
-                .select_from(Case)
-                .join(ActionPlan, ActionPlan.case_id == Case.id)
-                .join(Action, Action.plan_id == ActionPlan.id)
-                .where(Action.status == "open", Action.due_on < today),
-                open_filters,
-                now,
-            ).group_by(Case.rep_id)
-        ).all()
-    )
+    # Overdue actions and the cases holding them, in one pass over the open actions; the
+    # distinct cases are exactly those CaseFilters(overdue=True) lists (an open action due
+    # before today, on an open case).
+    overdue_actions: dict = {}
+    overdue_cases: dict = {}
+    for rep_id, actions, cases in db.session.execute(
+        apply_filters(
+            select(Case.rep_id, func.count(Action.id), func.count(distinct(Case.id)))
+            .select_from(Case)
+            .join(ActionPlan, ActionPlan.case_id == Case.id)
+            .join(Action, Action.plan_id == ActionPlan.id)
+            .where(Action.status == "open", Action.due_on < today),
+            open_filters,
+            now,
+        ).group_by(Case.rep_id)
+    ):
+        overdue_actions[rep_id] = int(actions)
+        overdue_cases[rep_id] = int(cases)
     last_activity = dict(
         db.session.execute(
             select(CaseEvent.actor_id, func.max(CaseEvent.created_at))
