@@ -131,7 +131,6 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
     """Each rep's open cases, overdue actions and last activity: five queries."""
     today = london_today(now)
     open_filters = CaseFilters()
-    overdue_filters = CaseFilters(overdue=True)
     open_cases = _grouped_counts(Case.rep_id, open_filters, now)
     # Overdue actions and the cases holding them, in one pass over the open actions; the
     # distinct cases are exactly those CaseFilters(overdue=True) lists (an open action due
@@ -177,10 +176,10 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
                 name=name,
                 region=region,
                 active=bool(active),
-                open_cases=Figure(open_cases.get(uid, 0), replace(open_filters, rep_id=uid)),
+                open_cases=Figure(open_cases.get(uid, 0), CaseFilters(rep_id=uid)),
                 overdue_actions=int(overdue_actions.get(uid, 0)),
                 overdue_cases=Figure(
-                    overdue_cases.get(uid, 0), replace(overdue_filters, rep_id=uid)
+                    overdue_cases.get(uid, 0), CaseFilters(rep_id=uid, overdue=True)
                 ),
                 last_activity_at=last,
                 days_since_activity=days,
