@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -325,6 +326,7 @@ class MailRenderer:
         }
         self.serializer = optout_serializer()
         self.links: dict[int, str] = {}
+        self.templates: dict[str, Any] = {}
 
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
@@ -348,7 +350,10 @@ class MailRenderer:
         }
 
     def render(self, name: str, context: dict[str, Any]) -> str:
-        return self.env.get_template(name).render(context)
+        template = self.templates.get(name)
+        if template is None:
+            template = self.templates[name] = self.env.get_template(name)
+        return template.render(context)
 
     def row(self, reminder: Reminder, now: datetime) -> dict[str, Any]:
         context = self.context(reminder)
@@ -369,6 +374,7 @@ class MailRenderer:
         }
 
 
+@lru_cache(maxsize=4096)
 def day_words(day: date | None) -> str:
     """A date as users read it: '25 Nov 2026'."""
     return f"{day.day} {day:%b %Y}" if day else ""
