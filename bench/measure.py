@@ -140,6 +140,28 @@ def measure_sweep(bench: Bench) -> str:
         bench.report.add(errored(what, "< 5 s", exc))
         return ""
     bench.report.add(judged(what, "< 5 s", times, seconds, lambda v: v < 5, bench.judge))
+    # The routine case: the scheduler sweeps every 5 minutes, so what is due is mostly queued
+    # already and a sweep only adds the few new reminders (an hour later here).
+    later = (datetime.fromisoformat(bench.now_iso) + timedelta(hours=1)).isoformat()
+    routine = []
+    try:
+        for _ in range(bench.runs):
+            run = flask(bench.db, "reminders", "sweep", "--now", later)
+            run.check("flask reminders sweep")
+            routine.append(run.seconds)
+    except Exception as exc:
+        bench.report.add(errored(f"{what}, routine run", "< 5 s", exc))
+        return line
+    bench.report.add(
+        judged(
+            f"{what}, routine run (backlog already queued)",
+            "< 5 s",
+            routine,
+            seconds,
+            lambda v: v < 5,
+            bench.judge,
+        )
+    )
     return line
 
 
