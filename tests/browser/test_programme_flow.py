@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -13,24 +10,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.helpers import detail, error_response_page, flash, london_today, shown
 from tests.factories import add_snapshot, make_area, make_user
 
 PASSWORD = "correct horse battery"
 REASON = "The area has left the programme."
-
-
-def london_today():
-    return datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
-
-
-def shown(day) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
-def detail(region, term: str):
-    """The <dd> after the <dt> `term` in a definition list."""
-    term_cell = region.locator("dt", has_text=re.compile(f"^{re.escape(term)}$"))
-    return term_cell.locator("xpath=following-sibling::dd[1]")
 
 
 def seed():
@@ -48,30 +32,6 @@ def seed():
 
 def case_of(area) -> int:
     return db.session.scalar(select(Case.id).where(Case.area_id == area.id))
-
-
-@contextmanager
-def error_response_page(page):
-    """A second tab in the page's context (same session) for a form that answers with a 4xx
-    status on purpose: the `page` fixture fails on any console error, and Chromium logs the
-    document's 4xx as one. Other console errors (e.g. CSP) still fail the test."""
-    other = page.context.new_page()
-    errors: list[str] = []
-    other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    other.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield other
-    finally:
-        other.close()
-    unexpected = [e for e in errors if not EXPECTED_4XX.match(e)]
-    assert not unexpected, "Browser console errors:\n" + "\n".join(unexpected)
-
-
-EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
-
-
-def flash(page, text: str):
-    return page.get_by_role("status").filter(has_text=text)
 
 
 def test_programme_user_assigns_reassigns_and_closes_cases(page, live_app):

@@ -5,26 +5,16 @@ criteria, and sees the case change"."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.helpers import detail, error_response_page, flash, london_today, shown
 from tests.factories import add_snapshot, make_area, make_user
 
 PASSWORD = "correct horse battery"
-
-
-def london_today():
-    return datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
-
-
-def shown(day) -> str:
-    """A date as the app shows it: '25 Nov 2026'."""
-    return f"{day.day} {day:%b %Y}"
 
 
 def seed_case():
@@ -33,37 +23,6 @@ def seed_case():
     add_snapshot(area, 6, 4, year=2025)  # under criteria: opens a case for Rita
     db.session.commit()
     return area
-
-
-def detail(region, term: str):
-    """The <dd> after the <dt> `term` in a definition list."""
-    term_cell = region.locator("dt", has_text=re.compile(f"^{re.escape(term)}$"))
-    return term_cell.locator("xpath=following-sibling::dd[1]")
-
-
-def flash(page, text: str):
-    """The flash message (role=status) containing `text`."""
-    return page.get_by_role("status").filter(has_text=text)
-
-
-EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
-
-
-@contextmanager
-def error_response_page(page):
-    """A second tab in the page's context (same session) for a form that answers with a 4xx
-    status on purpose: the `page` fixture fails on any console error, and Chromium logs the
-    document's 4xx as one. Other console errors (e.g. CSP) still fail the test."""
-    other = page.context.new_page()
-    errors: list[str] = []
-    other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    other.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield other
-    finally:
-        other.close()
-    unexpected = [e for e in errors if not EXPECTED_4XX.match(e)]
-    assert not unexpected, "Browser console errors:\n" + "\n".join(unexpected)
 
 
 def add_person(page, row: int, name: str, *, resident: bool) -> None:
