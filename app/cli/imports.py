@@ -15,8 +15,15 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models.types import utcnow
 from app.operations.errors import UserError
-from app.operations.imports import ImportRejected, import_snapshots, parse_areas, store_areas
+from app.operations.imports import (
+    ImportRejected,
+    known_area_codes,
+    parse_areas,
+    parse_snapshots,
+    store_areas,
+)
 from app.operations.maintenance import refresh_statistics
+from app.operations.snapshots import store_snapshots
 
 areas_group = AppGroup("areas", help="Areas, their contacts and reps.")
 reviews_group = AppGroup("reviews", help="Annual membership reviews.")
@@ -84,8 +91,10 @@ def _import_snapshots(file, kind: str, what: str) -> None:
     data = file.read()
     lines = max(data.count(b"\n"), 1)
     try:
-        with _progress(lines, "Checking rows") as update:
-            summary, warnings = import_snapshots(data, kind, now=utcnow(), progress=update)
+        with _progress(lines, "Checking rows  ") as update:
+            inputs, warnings, _ = parse_snapshots(data, kind, known_area_codes(), update)
+        with _progress(len(inputs), "Storing       ") as update:
+            summary = store_snapshots(inputs, now=utcnow(), source="import", progress=update)
         db.session.commit()
         refresh_statistics()
     except ImportRejected as exc:

@@ -27,7 +27,7 @@ from app.operations.csvfile import (
     parse_year,
     read_csv,
 )
-from app.operations.snapshots import EntryInput, SnapshotInput, StoreSummary, store_snapshots
+from app.operations.snapshots import EntryInput, SnapshotInput
 
 AREA_COLUMNS = ("area_code", "area_name", "rep_email", "contact_name", "contact_email")
 REVIEW_COLUMNS = ("area_code", "review_year", "person_id", "member_name", "resident", "role")
@@ -419,17 +419,3 @@ def _entry(row, problems) -> EntryInput | None:
 
 def known_area_codes() -> set[str]:
     return set(db.session.scalars(select(Area.code)))
-
-
-def import_snapshots(
-    data: bytes,
-    kind: str,
-    *,
-    now: datetime,
-    actor_id: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[StoreSummary, list[str]]:
-    """Check and store a reviews or updates file (the caller commits)."""
-    inputs, warnings, _ = parse_snapshots(data, kind, known_area_codes(), progress)
-    summary = store_snapshots(inputs, now=now, actor_id=actor_id, source="import")
-    return summary, warnings
