@@ -19,6 +19,7 @@ from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.case_filters import london_today
+from app.rules.calendar import day_words
 from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation, evaluate
 
@@ -45,11 +46,6 @@ class InvalidInput(UserError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = dict(errors)
         super().__init__(" ".join(self.errors.values()))
-
-
-def day_words(day: date) -> str:
-    """A date as people read it: '25 Nov 2026'."""
-    return f"{day.day} {day:%b %Y}"
 
 
 # --- guards ---------------------------------------------------------------------------------

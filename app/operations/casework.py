@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
 from app.models.cases import OPEN_STATUSES, PASSIVE_EVENT_KINDS
+from app.rules.calendar import day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation
 
@@ -74,8 +75,7 @@ def describe(evaluation: Evaluation) -> str:
 def snapshot_label(snapshot: Snapshot) -> str:
     if snapshot.kind == "annual":
         return f"the {snapshot.review_year} annual review"
-    day = snapshot.effective_on
-    return f"the membership update of {day.day} {day:%b %Y}"
+    return f"the membership update of {day_words(snapshot.effective_on)}"
 
 
 def evaluation_of(snapshot: Snapshot) -> Evaluation:

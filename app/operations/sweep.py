@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -23,7 +22,7 @@ from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, Outbo
 from app.models.cases import OPEN_STATUSES
 from app.models.plans import OWNERS, SUPPORT
 from app.operations.optout import optout_link, optout_serializer
-from app.rules.calendar import LONDON, london_date, london_moment
+from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
 from app.rules.cases import STATUS_WORDS
 from app.rules.criteria import FLAG_WORDS
 from app.rules.reminders import (
@@ -374,18 +373,9 @@ class MailRenderer:
         }
 
 
-@lru_cache(maxsize=4096)
-def day_words(day: date | None) -> str:
-    """A date as users read it: '25 Nov 2026'."""
-    return f"{day.day} {day:%b %Y}" if day else ""
-
-
 def moment_words(moment: datetime | None) -> str:
     """A moment in London: '25 Nov 2026 at 10:00'."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(LONDON)
-    return f"{day_words(local.date())} at {local:%H:%M}"
+    return london_moment_words(moment, " at ")
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -70,3 +70,27 @@ def next_send_time(moment: datetime) -> datetime:
 def in_send_window(moment: datetime) -> bool:
     """True when partnership mail may go out at `moment`."""
     return next_send_time(moment) == moment.astimezone(UTC)
+
+
+# --- How dates are written for people ------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def day_words(day: date | None) -> str:
+    """A date as people read it: '25 Nov 2026' ('' for none)."""
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def london_day_words(value: date | datetime | None) -> str:
+    """'25 Nov 2026'; a datetime is read as its Europe/London date first."""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return day_words(value)
+
+
+def london_moment_words(value: datetime | None, joiner: str = ", ") -> str:
+    """'25 Nov 2026, 10:00' in Europe/London ('' for none)."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{day_words(local.date())}{joiner}{local:%H:%M}"

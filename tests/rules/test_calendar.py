@@ -224,3 +224,24 @@ def test_result_is_the_earliest_such_moment(moment):
 def test_is_idempotent(moment):
     once = next_send_time(moment)
     assert next_send_time(once) == once
+
+
+# --- how dates are written -----------------------------------------------------------------
+
+
+def test_dates_are_written_day_month_year_without_leading_zero():
+    from app.rules.calendar import day_words
+
+    assert day_words(date(2026, 12, 5)) == "5 Dec 2026"
+    assert day_words(None) == ""
+
+
+def test_a_moment_is_written_as_its_london_date_and_time_across_the_clock_change():
+    from app.rules.calendar import london_day_words, london_moment_words
+
+    late_summer_night = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)  # 00:30 BST on the 25th
+    assert london_day_words(late_summer_night) == "25 Oct 2026"
+    assert london_moment_words(late_summer_night) == "25 Oct 2026, 00:30"
+    winter = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # GMT: the same wall-clock time
+    assert london_moment_words(winter, " at ") == "25 Nov 2026 at 10:00"
+    assert london_moment_words(None) == ""

@@ -7,24 +7,19 @@ from zoneinfo import ZoneInfo
 
 from wtforms import Form
 
+from app.rules.calendar import london_day_words, london_moment_words
+
 LONDON = ZoneInfo("Europe/London")
 
 
 def london_date(value: date | datetime | None) -> str:
     """'25 Nov 2026' (a datetime is read in Europe/London first)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%b %Y}"
+    return london_day_words(value)
 
 
 def london_datetime(value: datetime | None) -> str:
     """'25 Nov 2026, 10:00' in Europe/London."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return london_moment_words(value)
 
 
 def form_errors(form: Form, anchor: str) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from app.models.types import utcnow
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
+from app.rules.calendar import day_words
 from app.rules.cases import STATUS_WORDS
 from app.rules.criteria import FLAG_WORDS
 from app.web.access import programme_required
@@ -29,7 +30,7 @@ def case_list_url(filters: CaseFilters) -> str:
 
 def long_date(value: date) -> str:
     """'25 Nov 2026'."""
-    return f"{value.day} {value.strftime('%b %Y')}"
+    return day_words(value)
 
 
 @bp.context_processor

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, url_for
 
+from app.rules.calendar import london_day_words, london_moment_words
 from app.rules.cases import STATUS_WORDS
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 
@@ -18,19 +19,12 @@ LONDON = ZoneInfo("Europe/London")
 
 def london_date(value: date | datetime | None, empty: str = "—") -> str:
     """'25 Nov 2026' (a datetime is shown as its London date)."""
-    if value is None:
-        return empty
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%b %Y}"
+    return london_day_words(value) if value is not None else empty
 
 
 def london_datetime(value: datetime | None, empty: str = "—") -> str:
     """'25 Nov 2026, 10:00' in London time."""
-    if value is None:
-        return empty
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return london_moment_words(value) if value is not None else empty
 
 
 def flag_words(flag: str | None) -> str:
