@@ -269,6 +269,8 @@ def _new_members_chart(insights: Mapping[str, Any]) -> Chart:
     if len(full.x_labels) < 2:
         return full
     first, count = full.x_labels[0], full.series[0][1][0]
+    if count != insights["members_by_year"].get(int(first), 0):
+        return full  # a range starting later: its first year is not "everyone new"
     return Chart(
         name=full.name,
         title=full.title,

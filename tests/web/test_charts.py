@@ -26,7 +26,7 @@ def _insights(new_by_year):
     years = sorted(new_by_year)
     return {
         "review_years": years,
-        "members_by_year": dict.fromkeys(years, 100),
+        "members_by_year": {y: n if y == years[0] else n + 500 for y, n in new_by_year.items()},
         "new_members_by_year": new_by_year,
         "areas_under_criteria_by_year": {},
         "areas_at_threshold_by_year": {},
@@ -47,6 +47,12 @@ def test_a_single_review_year_is_not_left_out():
     c = chart("new-members", _insights({2015: 4000}), [])
     assert c.left_out is None
     assert "2015" in _text(render_svg(c))
+
+
+def test_a_range_starting_later_keeps_its_first_year():
+    insights = _insights({2018: 400, 2019: 390})
+    insights["members_by_year"] = {2018: 1700, 2019: 1600}  # most were not new in 2018
+    assert chart("new-members", insights, []).left_out is None
 
 
 def test_dashboard_shows_headlines_and_the_quarterly_chart_with_its_table(app, client):
