@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "outbox",
     "optout",
     "imports",
+    "due",
 )
 
 
