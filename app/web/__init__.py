@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "insights",
     "outbox",
     "optout",
+    "imports",
     "due",
 )
 
