@@ -110,7 +110,7 @@ def open_by_flag_per_quarter(now: datetime, count: int = QUARTERS_SHOWN) -> Char
     rows = {q: (under, at) for q, under, at in db.session.execute(union_all(*selects))}
     return Chart(
         name="open-by-flag",
-        title="Open cases by flag at the end of each quarter",
+        title="Cases open at the end of each quarter, by flag",
         x_title="Quarter",
         x_labels=tuple(label for label, _day in quarters),
         series=(

@@ -71,7 +71,7 @@ def test_dashboard_shows_headlines_and_the_quarterly_chart_with_its_table(app, c
     assert "areas under criteria now" not in page  # one area: singular
     assert "area under criteria now" in page
     assert 'href="/areas?flag=under_criteria">1</a>' in page
-    assert "Open cases by flag at the end of each quarter" in page
+    assert "Cases open at the end of each quarter, by flag" in page
     assert 'src="/dashboard/chart/open-by-flag.svg"' in page
     table = page[page.index('id="table-open-by-flag"') :]
     assert "Q4 2025" in table
