@@ -460,3 +460,20 @@ def test_programme_reassigns_from_the_case_page_to_active_reps_only(client, rep)
     assert response.headers["Location"].endswith(f"/cases/{case.id}")
     db.session.rollback()
     assert db.session.get(Case, case.id).rep_id == other.id
+
+
+def test_case_and_area_pages_say_what_would_bring_the_area_back(client, rep):
+    case = open_case(rep, members=7, residents=3)
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "What would bring it back" in html
+    assert "Needs 2 more members, both of them residents" in html
+    area_html = client.get(f"/areas/{case.area.code}").get_data(as_text=True)
+    assert "Needs 2 more members, both of them residents" in area_html
+
+
+def test_an_area_at_eight_is_one_departure_from_under_criteria(client, rep):
+    case = open_case(rep, members=8, residents=5)
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "One member leaving would put it under criteria" in html
