@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
+from app.models import Action, ActionPlan, Area, AuditEntry, Case, Snapshot, User
 from app.models.cases import OPEN_STATUSES
 from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.snapshots import ROLES, UNCOUNTED_ROLES
@@ -449,6 +450,7 @@ OUTCOME_WORDS = {
     "opened": "a case has been opened",
     "unchanged": "the case stays open",
     "no_case": "there is no open case",
+    "nothing_changed": "nothing changed, so nothing was stored",
 }
 
 
@@ -490,6 +492,17 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
     return errors
 
 
+def _same_roster(area_id: int, entries: Sequence[EntryInput]) -> bool:
+    """Is this roster exactly the area's latest recorded one (same people, names, residency
+    and roles)?"""
+    from app.queries.case_page import current_roster
+
+    _on, current = current_roster(area_id)
+    recorded = {(r.person_id, r.name, bool(r.resident), r.role) for r in current}
+    posted = {(e.person_id, e.name, bool(e.resident), e.role) for e in entries}
+    return bool(current) and recorded == posted and len(current) == len(entries)
+
+
 def update_membership(
     target: Case | Area,
     entries: Sequence[EntryInput],
@@ -518,9 +531,12 @@ def update_membership(
     errors = _entry_errors(entries)
     if errors:
         raise InvalidInput(errors)
+    evaluation = evaluate((e.resident, e.role) for e in entries)
+    if _same_roster(area.id, entries):
+        message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
+        return MembershipResult(evaluation, "nothing_changed", case, message)
     snapshot_in = SnapshotInput(area.code, "update", None, london_today(now), tuple(entries))
     summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
-    evaluation = evaluate((e.resident, e.role) for e in entries)
     tally = summary.cases
     if case is None:
         case = open_case_for(area.id)
@@ -545,6 +561,14 @@ def update_membership(
         "reasons": list(evaluation.reasons),
         "outcome": outcome,
         "on": london_today(now).isoformat(),
+        # The rules' events for the same snapshot carry its id too: the timeline shows them
+        # as this one update.
+        "snapshot_id": db.session.scalar(
+            select(Snapshot.id)
+            .where(Snapshot.area_id == area.id, Snapshot.kind == "update")
+            .order_by(Snapshot.effective_on.desc(), Snapshot.id.desc())
+            .limit(1)
+        ),
     }
     if case is not None:
         record_event(

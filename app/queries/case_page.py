@@ -80,6 +80,56 @@ class RosterRow:
     role: str
 
 
+# Of the events one snapshot caused, the one that names the entry (most telling first).
+_ENTRY_KINDS = (
+    "membership_updated",
+    "resolved",
+    "escalated",
+    "returned",
+    "opened",
+    "flag_changed",
+    "evaluated",
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline: an event, or the events one membership snapshot caused."""
+
+    kind: str
+    created_at: datetime
+    actor: User | None
+    message: str
+    events: tuple[CaseEvent, ...]
+
+
+def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
+    """Group the events (newest first) of one snapshot into one entry: a membership update
+    reads as one line, not as the update plus the rules' evaluation, return and resolve."""
+    entries: list[TimelineEntry] = []
+    groups: dict[int, list[CaseEvent]] = {}
+    order: list[list[CaseEvent]] = []
+    for event in events:
+        snapshot_id = (event.data or {}).get("snapshot_id")
+        if snapshot_id is not None and event.kind in _ENTRY_KINDS:
+            if snapshot_id not in groups:
+                groups[snapshot_id] = []
+                order.append(groups[snapshot_id])
+            groups[snapshot_id].append(event)
+        else:
+            order.append([event])
+    for group in order:
+        lead = min(
+            group, key=lambda e: _ENTRY_KINDS.index(e.kind) if e.kind in _ENTRY_KINDS else 99
+        )
+        if lead.kind == "membership_updated" or len(group) == 1:
+            message = lead.message
+        else:  # oldest first, as they happened
+            message = " ".join(e.message for e in reversed(group))
+        entries.append(TimelineEntry(lead.kind, lead.created_at, lead.actor, message, tuple(group)))
+    return entries
+
+
 @dataclass(frozen=True)
 class CasePage:
     case: Case
@@ -97,6 +147,10 @@ class CasePage:
     today: date
     last_contact: CaseEvent | None  # the latest contact by its date (then by when recorded)
     contact_names: tuple[str, ...]  # the area's contacts, to suggest for "with whom"
+
+    @property
+    def entries(self) -> list[TimelineEntry]:
+        return timeline_entries(self.events)
 
     @property
     def open_actions(self):
