@@ -271,3 +271,16 @@ def test_bulk_without_a_selection_or_a_reason_changes_nothing(client, boss):
     assert {db.session.get(Case, c.id).status for c in cases} == {"new"}
     page = client.get("/cases").get_data(as_text=True)
     assert "Give a reason for closing the cases." in page
+
+
+def test_empty_filter_parameters_are_dropped_and_the_count_is_in_the_title(client, boss):
+    _open_cases(2)
+    sign_in(client, boss)
+    response = client.get("/cases?status=open&flag=&rep_id=")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "flag=" not in location and "rep_id=" not in location and "status=open" in location
+    html = client.get(location).get_data(as_text=True)
+    assert "<title>Cases (2)" in html
+    areas = client.get("/areas?flag=&sort=code")
+    assert areas.status_code == 302 and areas.headers["Location"].endswith("/areas?sort=code")

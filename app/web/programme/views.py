@@ -29,6 +29,7 @@ from app.queries.case_list import (
 )
 from app.web.access import programme_required
 from app.web.exports import csv_response
+from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
 
@@ -68,6 +69,8 @@ def _field_id(error: str) -> str:
 @bp.get("/cases")
 @programme_required
 def cases():
+    if (clean := without_empty_parameters()) is not None:
+        return clean
     filters, errors = CaseFilters.from_args(request.args)
     now = utcnow()
     rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
