@@ -56,6 +56,7 @@ def test_pages_are_not_cached_but_static_files_may_be(client):
     css = client.get("/static/app.css")
     assert css.status_code == 200
     assert css.headers.get("Cache-Control") != "no-store"
+    css.close()  # a static file response holds the file open until closed
 
 
 INLINE = [
@@ -79,7 +80,8 @@ def test_bootstrap_css_is_served_from_this_site(client):
     assert any("bootstrap" in h for h in hrefs)
     for href in hrefs:
         assert href.startswith("/"), href
-        assert client.get(href).status_code == 200
+        with client.get(href) as response:
+            assert response.status_code == 200
 
 
 def test_my_pages_have_nothing_the_csp_blocks(client, app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 ROLE_CHOICES = [("rep", "Rep"), ("programme", "Programme team")]
@@ -14,7 +15,10 @@ class UserDetailsForm(FlaskForm):
         "Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
     )
     role = RadioField(
-        "Role", choices=ROLE_CHOICES, validators=[DataRequired("Choose a role.")], default="rep"
+        "Role",
+        choices=[SelectChoice(value, label) for value, label in ROLE_CHOICES],
+        validators=[DataRequired("Choose a role.")],
+        default="rep",
     )
     is_admin = BooleanField("Administrator (can manage user accounts)")
     region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 KIND_CHOICES = [
@@ -17,7 +18,7 @@ KIND_CHOICES = [
 class UploadForm(FlaskForm):
     kind = RadioField(
         "What the file holds",
-        choices=KIND_CHOICES,
+        choices=[SelectChoice(value, label) for value, label in KIND_CHOICES],
         validators=[DataRequired("Choose what the file holds.")],
     )
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload.")])
