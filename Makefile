@@ -10,15 +10,28 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-fast test-sqlite test-postgres lint format bench install clean
+.PHONY: run test test-fast test-sqlite test-postgres lint lock typecheck format bench install clean
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (hashes checked), then this project without
+# resolving again. pyproject.toml keeps the ranges; `make lock` pins them anew.
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Pin every dependency (with hashes) from the ranges in pyproject.toml.
+lock:
+	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links \
+	  -o requirements.lock pyproject.toml
+
+## Type check app/ (mypy settings in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## Serve on http://127.0.0.1:5000 with the scheduler inside; demo data on first run.
 run: $(STAMP)
