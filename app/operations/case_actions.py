@@ -492,7 +492,7 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
     return errors
 
 
-def _same_roster(area_id: int, entries: Sequence[EntryInput]) -> bool:
+def same_roster(area_id: int, entries: Sequence[EntryInput]) -> bool:
     """Is this roster exactly the area's latest recorded one (same people, names, residency
     and roles)?"""
     from app.queries.case_page import current_roster
@@ -532,7 +532,7 @@ def update_membership(
     if errors:
         raise InvalidInput(errors)
     evaluation = evaluate((e.resident, e.role) for e in entries)
-    if _same_roster(area.id, entries):
+    if same_roster(area.id, entries):
         message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
         return MembershipResult(evaluation, "nothing_changed", case, message)
     snapshot_in = SnapshotInput(area.code, "update", None, london_today(now), tuple(entries))

@@ -107,15 +107,18 @@ def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
     """Group the events (newest first) of one snapshot into one entry: a membership update
     reads as one line, not as the update plus the rules' evaluation, return and resolve."""
     entries: list[TimelineEntry] = []
-    groups: dict[int, list[CaseEvent]] = {}
+    # One update's events share its snapshot and its moment (a second update on the same day
+    # replaces the day's snapshot, so the snapshot alone does not tell two updates apart).
+    groups: dict[tuple[int, datetime], list[CaseEvent]] = {}
     order: list[list[CaseEvent]] = []
     for event in events:
         snapshot_id = (event.data or {}).get("snapshot_id")
         if snapshot_id is not None and event.kind in _ENTRY_KINDS:
-            if snapshot_id not in groups:
-                groups[snapshot_id] = []
-                order.append(groups[snapshot_id])
-            groups[snapshot_id].append(event)
+            key = (snapshot_id, event.created_at)
+            if key not in groups:
+                groups[key] = []
+                order.append(groups[key])
+            groups[key].append(event)
         else:
             order.append([event])
     for group in order:
