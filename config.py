@@ -56,6 +56,8 @@ class Config:
     REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+    # How long the personal link in a partnership email works (each new mail makes a new one).
+    PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
 
     # Outbox sender: attempts, first backoff (doubling), and how long a claim may be held
     # before another sender takes the message over (a crashed sender loses nothing).
