@@ -76,6 +76,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    # A session without "keep me signed in" ends on the server after this many hours.
+    SESSION_HOURS = _int("SESSION_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None
     # Sign-in counts live in the database unless this names a Redis server (redis://host:port).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None

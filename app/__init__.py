@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.extensions import csrf, db, login_manager, mail, migrate
 from app.secret_key import init_secret_key
 
 
@@ -32,7 +32,6 @@ def create_app(config: object | str | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
     _init_bootstrap(app)
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)

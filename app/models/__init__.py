@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry
 from app.models.cases import OPEN_STATUSES, STATUSES, Case, CaseEvent
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
+from app.models.sign_in import SignInCount, UserSession
 from app.models.snapshots import Person, RosterEntry, Snapshot
 from app.models.users import User
 
@@ -22,6 +23,8 @@ __all__ = [
     "Person",
     "RosterEntry",
     "SchedulerLease",
+    "SignInCount",
     "Snapshot",
     "User",
+    "UserSession",
 ]
