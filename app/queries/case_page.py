@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import ActionPlan, Case, CaseEvent, RosterEntry, Snapshot, User
+from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
 from app.queries.case_filters import london_today
 from app.rules.cases import STATUS_WORDS, allowed_transitions
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS
@@ -109,7 +109,7 @@ def load_case(case_id: int) -> Case | None:
         select(Case)
         .where(Case.id == case_id)
         .options(
-            joinedload(Case.area),
+            joinedload(Case.area).selectinload(Area.contacts),
             joinedload(Case.rep),
             selectinload(Case.plan).selectinload(ActionPlan.actions),
         )

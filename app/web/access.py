@@ -17,6 +17,7 @@ from app.extensions import db, login_manager
 from app.models import Area, Case, User
 from app.models.types import utcnow
 from app.operations.sessions import live_session
+from app.queries.areas import seen_by_rep
 
 __all__ = [
     "admin_required",
@@ -76,7 +77,7 @@ def visible_areas(user: User) -> Select:
     """A select of the areas `user` may see."""
     query = select(Area)
     if not user.is_programme:
-        query = query.where(Area.rep_id == user.id)
+        query = query.where(seen_by_rep(user.id))
     return query
 
 

@@ -342,3 +342,52 @@ def test_token_helper_is_what_the_page_carries(client, rep):
     assert token
     response = client.post(f"/cases/{case.id}/notes", data={"note": "hi", "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_case_page_links_the_area_and_lists_contacts_with_opt_out(client, rep):
+    from datetime import UTC, datetime
+
+    from app.models import Contact
+
+    case = open_case(rep)
+    area = case.area
+    db.session.add(
+        Contact(
+            area_id=area.id,
+            name="Olive Optout",
+            email="olive@example.org",
+            opted_out=True,
+            opted_out_at=datetime(2026, 6, 1, 12, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'href="/areas/{area.code}"' in html
+    assert "Olive Optout" in html and "mailto:olive@example.org" in html
+    assert "opted out of reminder emails on 1 Jun 2026" in html
+    assert area.contacts[0].email in html and "receives reminders" in html
+    assert 'id="reassign"' not in html  # reps do not reassign
+
+
+def test_programme_reassigns_from_the_case_page_to_active_reps_only(client, rep):
+    case = open_case(rep)
+    other = make_user("rep", name="Bea Other")
+    gone = make_user("rep", name="Gus Gone")
+    gone.active = False
+    programme = make_user("programme", name="Pat Programme")
+    db.session.commit()
+    login_as(client, programme)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    picker = html.split('id="case-rep"', 1)[1].split("</select>", 1)[0]
+    assert "Bea Other" in picker and "Asha Rep" in picker
+    assert "Gus Gone" not in picker and "Pat Programme" not in picker
+    assert picker.index("Asha Rep") < picker.index("Bea Other")  # by name
+    response = post_form(
+        client,
+        f"/cases/{case.id}/assign",
+        {"rep_id": str(other.id), "version": str(case.version), "next": f"/cases/{case.id}"},
+    )
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    db.session.rollback()
+    assert db.session.get(Case, case.id).rep_id == other.id

@@ -19,6 +19,7 @@ from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.rules.cases import STATUS_WORDS
@@ -78,8 +79,14 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     forms.setdefault("note_form", NoteForm(formdata=None))
     forms.setdefault("action_form", ActionForm(formdata=None))
     state_form = ActionStateForm(formdata=None, version=version)
+    rep_users = assignable_users() if current_user.is_programme else []
     html = render_template(
-        "cases/show.html", page=page, groups=EVENT_GROUPS, state_form=state_form, **forms
+        "cases/show.html",
+        page=page,
+        groups=EVENT_GROUPS,
+        state_form=state_form,
+        rep_users=rep_users,
+        **forms,
     )
     return html, status
 

@@ -48,6 +48,10 @@ PAGES = {
         "have moved or you may not have access to it.",
     ),
     405: ("That action isn't available here", "Go back and use the buttons on the page."),
+    413: (
+        "The file is too large",
+        "Uploads are limited in size: split the file into smaller files and upload each.",
+    ),
     429: ("Too many requests", "Please wait a few minutes, then try again."),
     500: (
         "Sorry, something went wrong on our side",
@@ -84,6 +88,10 @@ def error_page(code: int, message: str | None = None, title: str | None = None):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
+    # An upload over MAX_CONTENT_LENGTH is never read, so its token looks missing: say why.
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        return error_page(413)
     return error_page(
         400,
         title="This form has expired",
