@@ -44,7 +44,7 @@ class User(UserMixin, db.Model):
         return self.role == "rep"
 
     # The token of the server-side session this object was loaded for (app/operations/sessions).
-    session_token: str | None = None
+    session_token = None  # type: str | None  (not a column)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}:{self.session_token or ''}"
