@@ -5,9 +5,10 @@ itself (which may load the signed-in user) can still use the database."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from app.extensions import db
 from app.operations.errors import UserError
@@ -111,10 +112,31 @@ def user_error(error):
     return error_page(400, message=str(error))
 
 
+def _page_above(path: str) -> str | None:
+    """The nearest page (a GET route) above `path`, short of the home page:
+    /cases/5/notes -> /cases/5."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    parts = path.rstrip("/").split("/")
+    for end in range(len(parts) - 1, 1, -1):
+        candidate = "/".join(parts[:end])
+        try:
+            adapter.match(candidate, method="GET")
+        except (NotFound, MethodNotAllowed, RequestRedirect):
+            continue
+        return candidate
+    return None
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error):
     if error.code is None or error.code < 400:
         return error
+    if error.code == 405 and request.method in ("GET", "HEAD"):
+        # The address of a form that failed (e.g. /cases/5/notes) reloaded or bookmarked: go to
+        # the page the form is on instead of a dead end.
+        above = _page_above(request.path)
+        if above:
+            return redirect(above, 303)
     if error.code >= 500:
         return server_error(error)
     body, code = error_page(error.code if error.code in PAGES else 400)
