@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     current_app,
     flash,
@@ -30,24 +28,13 @@ from app.operations.users import (
 from app.web.access import login_required, public
 from app.web.auth import bp
 from app.web.auth.forms import ChangePasswordForm, NewPasswordForm, SignInForm
+from app.web.redirects import safe_next
 
 WRONG_CREDENTIALS = "The email address or password is wrong."
 TOO_MANY_ATTEMPTS = (
     "Too many failed sign-in attempts. For your security, signing in is paused: "
     "wait 15 minutes and try again, or ask the programme team for help."
 )
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host), else None."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 # Failed sign-ins are counted per account and per address; a limited attempt is refused even

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, url_for
@@ -44,16 +43,6 @@ def case_url(case_id: int) -> str:
     if "cases.show" not in current_app.view_functions:
         return "#"
     return url_for("cases.show", case_id=case_id)
-
-
-def safe_next(target: str | None) -> str | None:
-    """A local path to go back to after a form, or None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
-        return None
-    return target
 
 
 def register(bp: Blueprint) -> None:

@@ -28,6 +28,7 @@ from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.programme import display
 from app.web.programme.forms import reason_from, rep_from, version_from
+from app.web.redirects import safe_next
 
 bp = Blueprint("programme", __name__)
 display.register(bp)
@@ -135,7 +136,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = display.safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     if target:
         return target
     url = display.case_url(case_id)
@@ -196,5 +197,5 @@ def close(case_id: int):
         error=error,
         reason=request.form.get("reason", ""),
         version=request.form.get("version") or case.version,
-        next_url=display.safe_next(request.values.get("next")),
+        next_url=safe_next(request.values.get("next")),
     ), (400 if error else 200)
