@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, CaseEvent
-from app.models.types import utcnow
 from app.queries.case_filters import london_today
 from tests.factories import make_user
 from tests.web.conftest import post_form
@@ -29,7 +29,7 @@ def case(rep, client):
 
 
 def in_days(days):
-    return (london_today(utcnow()) + timedelta(days=days)).isoformat()
+    return (london_today(clock.now()) + timedelta(days=days)).isoformat()
 
 
 def plan_of(case):

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEntry, Case, User
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.users import (
     create_user,
@@ -78,7 +78,7 @@ def users():
 def new_user():
     form = NewUserForm()
     if form.validate_on_submit():
-        now = utcnow()
+        now = clock.now()
         try:
             user = create_user(
                 email=form.email.data,
@@ -125,7 +125,7 @@ def user(user_id: int):
                 role=form.role.data,
                 admin=form.is_admin.data,
                 region=form.region.data,
-                now=utcnow(),
+                now=clock.now(),
             )
         except UserError as exc:
             db.session.rollback()
@@ -153,7 +153,7 @@ def send_link(user_id: int):
     if not user.active:
         flash(f"{user.name}'s account is deactivated: reactivate it first.", "error")
         return redirect(url_for("admin.user", user_id=user.id))
-    link = send_set_password_link(user, actor_id=current_user.id, now=utcnow())
+    link = send_set_password_link(user, actor_id=current_user.id, now=clock.now())
     db.session.commit()
     _flash_link(f"New link for {user.name}.", user, link)
     return redirect(url_for("admin.user", user_id=user.id))
@@ -166,7 +166,7 @@ def deactivate(user_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            deactivate_user(user, actor=_me(), now=utcnow())
+            deactivate_user(user, actor=_me(), now=clock.now())
         except UserError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -194,7 +194,7 @@ def reactivate(user_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            reactivate_user(user, actor=_me(), now=utcnow())
+            reactivate_user(user, actor=_me(), now=clock.now())
         except UserError as exc:
             db.session.rollback()
             flash(str(exc), "error")

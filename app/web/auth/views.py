@@ -15,8 +15,8 @@ from flask import (
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
+from app import clock
 from app.extensions import db, limiter
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.users import (
     authenticate,
@@ -81,7 +81,7 @@ def login():
         if user is not None:
             session.clear()  # nothing from before sign-in survives into the new session
             login_user(user, remember=form.remember.data)
-            record_sign_in(user, now=utcnow())
+            record_sign_in(user, now=clock.now())
             db.session.commit()
             return redirect(next_url or url_for("home.index"))
         g.sign_in_failed = True
@@ -114,7 +114,10 @@ def account():
         user = current_user._get_current_object()
         try:
             change_password(
-                user, current=form.current_password.data, new=form.new_password.data, now=utcnow()
+                user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+                now=clock.now(),
             )
         except UserError as exc:
             db.session.rollback()
@@ -135,13 +138,13 @@ def account():
 @public
 def set_password(token: str):
     try:
-        user = user_for_set_password_token(token, now=utcnow())
+        user = user_for_set_password_token(token, now=clock.now())
     except UserError as exc:
         return render_template("auth/link_invalid.html", message=str(exc)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_from_link(user, form.new_password.data, now=utcnow())
+            set_password_from_link(user, form.new_password.data, now=clock.now())
         except UserError as exc:
             db.session.rollback()
             form.new_password.errors = [*form.new_password.errors, str(exc)]

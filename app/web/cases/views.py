@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
 from app.models.plans import BARRIERS, OWNERS, SUPPORT
-from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
@@ -61,7 +61,7 @@ def _helpers() -> dict[str, Any]:
 @bp.get("/my-cases")
 @login_required
 def mine():
-    return render_template("cases/mine.html", rows=my_cases(current_user, utcnow()))
+    return render_template("cases/mine.html", rows=my_cases(current_user, clock.now()))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -72,7 +72,7 @@ def show(case_id: int):
 
 
 def _show(case_id: int, status: int = 200, **forms: Any):
-    page = case_page(case_id, current_user, utcnow(), request.args.get("events", "all"))
+    page = case_page(case_id, current_user, clock.now(), request.args.get("events", "all"))
     version = page.case.version
     forms.setdefault("status_form", StatusForm(formdata=None, version=version))
     forms.setdefault("note_form", NoteForm(formdata=None))
@@ -127,7 +127,11 @@ def status(case_id: int):
     outcome, words = _save(
         form,
         lambda: ops.change_status(
-            case, form.target.data, current_user, utcnow(), expected_version=form.version_number()
+            case,
+            form.target.data,
+            current_user,
+            clock.now(),
+            expected_version=form.version_number(),
         ),
     )
     if outcome == "invalid":
@@ -144,7 +148,7 @@ def note(case_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, note_form=form)
-    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, utcnow()))
+    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, clock.now()))
     if outcome == "invalid":
         return _show(case_id, INVALID, note_form=form)
     if outcome == "done":
@@ -172,7 +176,7 @@ def plan(case_id: int):
                 target_on=form.target_on.data,
                 support=form.support.data or [],
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -208,7 +212,7 @@ def add_action(case_id: int):
             owner=form.owner.data,
             due_on=form.due_on.data,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
         ),
     )
     if outcome == "invalid":
@@ -248,7 +252,7 @@ def edit_action(case_id: int, action_id: int):
                 owner=form.owner.data,
                 due_on=form.due_on.data,
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -287,7 +291,7 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
             case,
             action,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
             expected_version=form.version_number(),
             **extra,
         ),
@@ -322,7 +326,7 @@ def membership(case_id: int):
             outcome, result = _save(
                 form,
                 lambda: ops.update_membership(
-                    case, entries, current_user, utcnow(), expected_version=form.version_number()
+                    case, entries, current_user, clock.now(), expected_version=form.version_number()
                 ),
             )
             if outcome == "done":

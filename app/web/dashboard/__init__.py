@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from app.models.types import utcnow
+from app import clock
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
 from app.rules.calendar import day_words
@@ -44,7 +44,7 @@ REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten
 @bp.get("/dashboard")
 @programme_required
 def index():
-    board = dashboard(utcnow())
+    board = dashboard(clock.now())
     all_reps = request.args.get("reps") == "all"
     return render_template(
         "dashboard/index.html",

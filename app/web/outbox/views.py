@@ -17,10 +17,10 @@ from flask import (
 )
 from flask_login import current_user
 
+from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.outbox import OUTBOX_STATUSES
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
 from app.web.access import programme_required
@@ -118,7 +118,7 @@ def html_version(message_id: int):
 def retry_message(message_id: int):
     message = _message_or_404(message_id)
     try:
-        retry(message.id, utcnow(), current_user.id)
+        retry(message.id, clock.now(), current_user.id)
     except UserError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -8,10 +8,10 @@ from math import ceil
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import clock
 from app.extensions import db
 from app.models import Case
 from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
-from app.models.types import utcnow
 from app.operations.assignment import assign_case, close_case
 from app.operations.errors import UserError
 from app.queries.case_filters import SORTS, CaseFilters
@@ -67,7 +67,7 @@ def _field_id(error: str) -> str:
 @programme_required
 def cases():
     filters, errors = CaseFilters.from_args(request.args)
-    now = utcnow()
+    now = clock.now()
     rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
@@ -93,7 +93,7 @@ def cases():
 @programme_required
 def cases_csv():
     filters, _errors = CaseFilters.from_args(request.args)
-    rows = all_case_rows(filters, utcnow())
+    rows = all_case_rows(filters, clock.now())
     body = (
         (
             r.case_id,
@@ -123,7 +123,7 @@ def cases_csv():
 def unassigned():
     return render_template(
         "programme/unassigned.html",
-        rows=unassigned_open_cases(utcnow()),
+        rows=unassigned_open_cases(clock.now()),
         users=assignable_users(),
     )
 
@@ -150,7 +150,9 @@ def assign(case_id: int):
     try:
         version = version_from(request.form)
         rep = rep_from(request.form)
-        event = assign_case(case, rep, actor=current_user, now=utcnow(), expected_version=version)
+        event = assign_case(
+            case, rep, actor=current_user, now=clock.now(), expected_version=version
+        )
         db.session.commit()
     except UserError as exc:
         db.session.rollback()
@@ -183,7 +185,9 @@ def close(case_id: int):
             error = str(exc)  # shown on the form, next to the reason
         else:
             try:
-                close_case(case, reason, actor=current_user, now=utcnow(), expected_version=version)
+                close_case(
+                    case, reason, actor=current_user, now=clock.now(), expected_version=version
+                )
                 db.session.commit()
             except UserError as exc:
                 db.session.rollback()
