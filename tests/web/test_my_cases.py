@@ -10,7 +10,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case
 from app.operations import case_actions as ops
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import add_snapshot, make_area, make_user
 from tests.querycount import count_queries
 from tests.web.test_case_page import login_as
@@ -42,7 +42,7 @@ def add_action(case, due_in_days, description):
         case,
         description=description,
         owner="partnership",
-        due_on=london_today(now) + timedelta(days=due_in_days),
+        due_on=london_date(now) + timedelta(days=due_in_days),
         actor=case.rep,
         now=created,
     )
@@ -92,7 +92,7 @@ def test_row_shows_flag_reasons_counts_and_next_due_action(client, rep):
     assert "7 / 3" in html
     assert "Invite two residents" in html
     assert "Leaflet the estate" not in html and "Already done" not in html
-    due = london_today(clock.now()) + timedelta(days=5)
+    due = london_date(clock.now()) + timedelta(days=5)
     assert f"Due {due.day} {due:%b %Y}" in html
 
 

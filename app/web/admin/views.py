@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -28,23 +25,12 @@ from app.web.admin import bp
 from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm
 
 PER_PAGE = 25
-LONDON = ZoneInfo("Europe/London")
 SORTS = {
     "name": (func.lower(User.name).asc(), User.id.asc()),
     "-name": (func.lower(User.name).desc(), User.id.desc()),
     "email": (User.email.asc(),),
     "-email": (User.email.desc(),),
 }
-
-
-@bp.context_processor
-def _helpers():
-    def london(moment: datetime | None) -> str:
-        if moment is None:
-            return "never"
-        return moment.astimezone(LONDON).strftime("%-d %b %Y %H:%M")
-
-    return {"london": london}
 
 
 def _user_or_404(user_id: int) -> User:

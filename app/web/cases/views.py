@@ -19,12 +19,13 @@ from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.operations.versions import CONFLICT_MESSAGE, ConflictError
 from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.rules.cases import STATUS_WORDS
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors, london_date, london_datetime
+from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ROLE_WORDS,
@@ -43,8 +44,6 @@ INVALID = 422  # the form is shown again with its errors
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "london_date": london_date,
-        "london_datetime": london_datetime,
         "form_errors": form_errors,
         "STATUS_WORDS": STATUS_WORDS,
         "OWNERS": OWNERS,
@@ -94,13 +93,13 @@ def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
     try:
         result = change()
         db.session.commit()
-    except (ops.ConflictError, StaleDataError, IntegrityError) as exc:
+    except (ConflictError, StaleDataError, IntegrityError) as exc:
         # StaleDataError: the row's version changed between our read and our write;
         # IntegrityError: a concurrent first plan or same-day membership update won the race.
         db.session.rollback()
-        if not isinstance(exc, ops.ConflictError):
+        if not isinstance(exc, ConflictError):
             current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
-        flash(ops.CONFLICT_MESSAGE, "error")
+        flash(CONFLICT_MESSAGE, "error")
         return "conflict", None
     except ops.InvalidInput as exc:
         db.session.rollback()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -10,7 +9,6 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from app import clock
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
-from app.rules.calendar import day_words
 from app.rules.cases import STATUS_WORDS
 from app.rules.criteria import FLAG_WORDS
 from app.web.access import programme_required
@@ -28,14 +26,9 @@ def case_list_url(filters: CaseFilters) -> str:
     return CASE_LIST_PATH + ("?" + urlencode(args) if args else "")
 
 
-def long_date(value: date) -> str:
-    """'25 Nov 2026'."""
-    return day_words(value)
-
-
 @bp.context_processor
 def _helpers() -> dict:
-    return {"case_list_url": case_list_url, "long_date": long_date}
+    return {"case_list_url": case_list_url}
 
 
 REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten times)

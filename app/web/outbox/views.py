@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import (
     abort,
     current_app,
@@ -27,7 +24,6 @@ from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
 
-LONDON = ZoneInfo("Europe/London")
 STATUS_WORDS = {
     "queued": "Queued",
     "sending": "Sending",
@@ -49,17 +45,10 @@ HTML_PREVIEW_POLICY = (
 
 @bp.context_processor
 def _helpers() -> dict:
-    def london(moment: datetime | None) -> str:
-        if moment is None:
-            return "—"
-        local = moment.astimezone(LONDON)
-        return f"{local.day} {local:%b %Y, %H:%M}"
-
     def kind_words(kind: str) -> str:
         return kind.replace("_", " ").capitalize()
 
     return {
-        "london": london,
         "kind_words": kind_words,
         "status_words": STATUS_WORDS,
         "status_badges": STATUS_BADGES,
