@@ -10,6 +10,7 @@ from app.models import Action, AuditEntry, Case, CaseEvent, Snapshot
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.operations.versions import ConflictError
 from tests.factories import add_snapshot, make_area, make_user
 
 
@@ -123,7 +124,7 @@ def test_stale_version_is_refused_and_nothing_saved(case, rep, now):
     ops.add_note(case, "Someone else was here", make_user("programme"), now + timedelta(hours=1))
     db.session.commit()
     assert case.version != shown
-    with pytest.raises(ops.ConflictError) as refused:
+    with pytest.raises(ConflictError) as refused:
         ops.change_status(case, "contacted", rep, now, expected_version=shown)
     db.session.rollback()
     assert "Someone else changed this case" in str(refused.value)
@@ -215,7 +216,7 @@ def test_plan_saved_by_someone_else_meanwhile_is_refused(case, rep, now):
     args = dict(barriers=[], barriers_text="", target_on=None, support=[], actor=rep, now=now)
     ops.save_plan(case, target_members=9, **args)
     db.session.commit()
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.save_plan(case, target_members=12, expected_version=0, **args)
     db.session.rollback()
     assert case.plan.target_members == 9
@@ -287,7 +288,7 @@ def test_action_change_on_a_stale_case_is_refused(case, rep, now):
     shown = case.version
     ops.add_note(case, "meanwhile", rep, now + timedelta(hours=1))
     db.session.commit()
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.complete_action(case, action, actor=rep, now=now, expected_version=shown)
     db.session.rollback()
     assert db.session.get(Action, action.id).status == "open"
@@ -364,7 +365,7 @@ def test_membership_needs_a_counted_member(case, rep, now):
 
 
 def test_membership_with_stale_version_stores_nothing(case, rep, now):
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.update_membership(case, roster(9, 6), rep, now, expected_version=case.version + 1)
     db.session.rollback()
     assert db.session.scalar(select(Snapshot).where(Snapshot.kind == "update")) is None
