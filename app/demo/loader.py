@@ -14,7 +14,7 @@ from app.demo.generator import DemoProgramme, generate
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Contact, User
 from app.models.cases import OPEN_STATUSES
-from app.operations.casework import record_event
+from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
 
@@ -232,17 +232,6 @@ def _casework(now: datetime, rng: random.Random) -> str:
 
 
 def _status(case: Case, target: str, at: datetime, note: str) -> None:
-    record_event(
-        case,
-        "status_changed",
-        f"Status changed from {case.status.replace('_', ' ')} to {target.replace('_', ' ')}."
-        f" {note}",
-        now=at,
-        actor_id=case.rep_id,
-        data={"from": case.status, "to": target},
-    )
-    case.status = target
-    if target == "contacted" and case.contacted_at is None:
-        case.contacted_at = at
-    if target == "plan_agreed" and case.plan_agreed_at is None:
-        case.plan_agreed_at = at
+    """The rep moves the case on and notes why: the same operations a rep's page calls."""
+    change_status(case, target, case.rep, at)
+    add_note(case, note, case.rep, at)
