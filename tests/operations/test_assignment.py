@@ -193,3 +193,18 @@ def test_closing_with_a_stale_version_is_refused(app):
             case, "left", actor=make_user("programme"), now=NOW, expected_version=case.version + 5
         )
     assert case.status == "new"
+
+
+def test_the_areas_import_moves_the_open_case_through_set_area_rep(app):
+    from app.operations.imports import AreaRow, store_areas
+
+    old, new = make_user("rep", name="Olive Old"), make_user("rep", name="Ned New")
+    area = make_area("BL020", rep=old)
+    case = open_case(area)
+    row = AreaRow(code="BL020", name=area.name, rep_email=new.email, contacts={})
+    summary = store_areas([row], now=NOW)
+    assert summary.cases_reassigned == 1 and case.rep_id == new.id
+    moved = events(case, "assigned")[-1]
+    assert moved.message == "Case reassigned from Olive Old to Ned New (areas import)."
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "area_rep_changed"))
+    assert audit.data == {"rep_id": new.id, "previous_rep_id": old.id, "case_id": case.id}

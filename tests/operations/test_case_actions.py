@@ -381,3 +381,31 @@ def test_membership_of_an_area_without_a_case_is_audited(rep, now):
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership_updated"))
     assert audit.target_id == area.id
     assert area.current_members == 11
+
+
+def test_closing_from_the_status_form_is_the_one_close_path(case, now):
+    # Both close buttons (status form, programme close page) record one "closed" event.
+    programme = make_user("programme")
+    ops.change_status(case, "closed", programme, now, reason="Area left the programme")
+    db.session.commit()
+    (closed,) = events(case, "closed")
+    assert closed.message == "Case closed: Area left the programme"
+    assert closed.data == {"from": "new", "to": "closed", "reason": "Area left the programme"}
+    assert [e for e in events(case, "status_changed") if e.data.get("to") == "closed"] == []
+
+
+def test_a_case_closed_before_the_one_path_still_shows_on_the_timeline(case, rep, now):
+    from app.operations.casework import record_event
+    from app.queries.case_page import case_page
+
+    # Older databases hold closings recorded as "status_changed" events.
+    record_event(
+        case,
+        "status_changed",
+        "Status changed to Closed: left.",
+        now=now,
+        data={"from": "new", "to": "closed", "reason": "left"},
+    )
+    db.session.commit()
+    page = case_page(case.id, rep, now, "status")
+    assert "Status changed to Closed: left." in [e.message for e in page.events]
