@@ -277,6 +277,7 @@ def _casework(now: datetime, rng: random.Random) -> str:
                     created_at=started + timedelta(days=7),
                 )
             )
+        db.session.flush()  # the plan and its actions as the agreeing check reads them
         _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
         if stage == 4:
             _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
@@ -287,6 +288,14 @@ def _casework(now: datetime, rng: random.Random) -> str:
 
 
 def _status(case: Case, target: str, at: datetime, note: str) -> None:
-    """The rep moves the case on and notes why: the same operations a rep's page calls."""
-    change_status(case, target, case.rep, at)
-    add_note(case, note, case.rep, at)
+    """The rep moves the case on and notes why: the same operations a rep's page calls (a
+    case in the unassigned queue is worked by the programme team)."""
+    actor = db.session.get(User, case.rep_id) if case.rep_id is not None else _programme_user()
+    change_status(case, target, actor, at)
+    add_note(case, note, actor, at)
+
+
+def _programme_user() -> User:
+    return db.session.scalar(
+        select(User).where(User.role == "programme").order_by(User.id).limit(1)
+    )
