@@ -13,9 +13,9 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
+from app import clock
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
-from app.models.types import utcnow
 from app.operations.sessions import live_session
 from app.queries.areas import seen_by_rep
 
@@ -109,7 +109,7 @@ def load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version) or not user.active:
         return None
-    if live_session(user.id, token, now=utcnow()) is None:
+    if live_session(user.id, token, now=clock.now()) is None:
         return None
     user.session_token = token
     return user

@@ -10,12 +10,12 @@ from itsdangerous import URLSafeTimedSerializer
 
 def session_id_for(user) -> str:
     """Start a real server-side session for `user`; its Flask-Login id (what the cookie holds)."""
+    from app import clock
     from app.extensions import db
-    from app.models.types import utcnow
     from app.operations.sessions import start_session
 
     db.session.flush()
-    start_session(user, remember=False, now=utcnow())
+    start_session(user, remember=False, now=clock.now())
     db.session.commit()  # requests may run in their own app context and database session
     return user.get_id()
 

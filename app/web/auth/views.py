@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     abort,
     current_app,
@@ -16,8 +14,8 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.sessions import end_all_sessions, end_session, start_session
 from app.operations.sign_in_limits import forget_attempts, take_attempt
@@ -36,24 +34,13 @@ from app.web.auth.forms import (
     SignInForm,
     SignOutEverywhereForm,
 )
+from app.web.redirects import safe_next
 
 WRONG_CREDENTIALS = "The email address or password is wrong."
 TOO_MANY_ATTEMPTS = (
     "Too many failed sign-in attempts. For your security, signing in is paused: "
     "wait 15 minutes and try again, or ask the programme team for help."
 )
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host), else None."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -72,14 +59,14 @@ def login():
         email, address = form.email.data or "", request.remote_addr or "unknown"
         # Counted (and committed) before the password is checked, so concurrent attempts
         # from any worker see each other.
-        if not take_attempt(email, address, now=utcnow()):
+        if not take_attempt(email, address, now=clock.now()):
             return _limited(next_url)
         user = authenticate(email, form.password.data or "")
         if user is not None:
-            forget_attempts(email, address, now=utcnow())
+            forget_attempts(email, address, now=clock.now())
             session.clear()  # nothing from before sign-in survives into the new session
-            start_session(user, remember=form.remember.data, now=utcnow())
-            record_sign_in(user, now=utcnow())
+            start_session(user, remember=form.remember.data, now=clock.now())
+            record_sign_in(user, now=clock.now())
             db.session.commit()
             login_user(user, remember=form.remember.data)
             return redirect(next_url or url_for("home.index"))
@@ -96,7 +83,7 @@ def _limited(next_url: str | None):
 @bp.post("/sign-out")
 @login_required
 def logout():
-    end_session(current_user.session_token or "", now=utcnow())
+    end_session(current_user.session_token or "", now=clock.now())
     db.session.commit()
     logout_user()
     session.clear()
@@ -110,7 +97,7 @@ def logout_everywhere():
     form = SignOutEverywhereForm()
     if not form.validate_on_submit():
         abort(400)
-    count = end_all_sessions(current_user._get_current_object(), now=utcnow())
+    count = end_all_sessions(current_user._get_current_object(), now=clock.now())
     db.session.commit()
     logout_user()
     session.clear()
@@ -126,7 +113,10 @@ def account():
         user = current_user._get_current_object()
         try:
             change_password(
-                user, current=form.current_password.data, new=form.new_password.data, now=utcnow()
+                user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+                now=clock.now(),
             )
         except UserError as exc:
             db.session.rollback()
@@ -147,13 +137,13 @@ def account():
 @public
 def set_password(token: str):
     try:
-        user = user_for_set_password_token(token, now=utcnow())
+        user = user_for_set_password_token(token, now=clock.now())
     except UserError as exc:
         return render_template("auth/link_invalid.html", message=str(exc)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_from_link(user, form.new_password.data, now=utcnow())
+            set_password_from_link(user, form.new_password.data, now=clock.now())
         except UserError as exc:
             db.session.rollback()
             form.new_password.errors = [*form.new_password.errors, str(exc)]
