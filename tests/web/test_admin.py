@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEntry, OutboxMessage, User
-from app.models.types import utcnow
 from app.operations.outbox import send_all_due
 from app.operations.users import LINK_PLACEHOLDER
 from tests.factories import make_user
@@ -142,7 +142,7 @@ def test_with_smtp_the_link_goes_only_by_mail(as_admin, app, smtp_server):
     page = as_admin.get(response.headers["Location"]).get_data(as_text=True)
     assert link_in(page) is None
     assert "on its way by email to new@example.org" in page
-    send_all_due(utcnow(), worker="test")
+    send_all_due(clock.now(), worker="test")
     (received,) = smtp_server.messages
     body = received.message.get_body(("plain",)).get_content()
     path = re.search(r"/set-password/\S+", body).group(0)
