@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from app.rules.cases import STATUS_WORDS, allowed_transitions
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 
@@ -107,15 +107,18 @@ def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
     """Group the events (newest first) of one snapshot into one entry: a membership update
     reads as one line, not as the update plus the rules' evaluation, return and resolve."""
     entries: list[TimelineEntry] = []
-    groups: dict[int, list[CaseEvent]] = {}
+    # One update's events share its snapshot and its moment (a second update on the same day
+    # replaces the day's snapshot, so the snapshot alone does not tell two updates apart).
+    groups: dict[tuple[int, datetime], list[CaseEvent]] = {}
     order: list[list[CaseEvent]] = []
     for event in events:
         snapshot_id = (event.data or {}).get("snapshot_id")
         if snapshot_id is not None and event.kind in _ENTRY_KINDS:
-            if snapshot_id not in groups:
-                groups[snapshot_id] = []
-                order.append(groups[snapshot_id])
-            groups[snapshot_id].append(event)
+            key = (snapshot_id, event.created_at)
+            if key not in groups:
+                groups[key] = []
+                order.append(groups[key])
+            groups[key].append(event)
         else:
             order.append([event])
     for group in order:
@@ -200,7 +203,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
         ),
-        today=london_today(now),
+        today=london_date(now),
         last_contact=last_contact(case.id),
         contact_names=tuple(c.name for c in case.area.contacts),
     )

@@ -176,3 +176,25 @@ def test_an_update_that_resolves_the_case_is_one_timeline_entry(client, case):
     assert len(updates) == 1, updates
     assert updates[0].startswith("membership_updated")
     assert "the case is resolved" in updates[0]
+
+
+def test_check_shows_the_evaluation_and_stores_nothing(client, case):
+    data = current_rows(case)
+    new_person(data, 6, "Ann")
+    new_person(data, 7, "Bea", resident=False)
+    response = post_form(client, f"/cases/{case.id}/membership", {**data, "step": "check"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This roster gives <strong>8 members, 5 of them residents</strong>" in html
+    assert "The area would have returned within criteria" in html
+    assert 'value="Ann"' in html and 'name="step" value="save"' in html
+    assert update_snapshot(case) is None  # nothing stored by the check
+
+
+def test_check_of_the_unchanged_roster_says_so(client, case):
+    response = post_form(
+        client, f"/cases/{case.id}/membership", {**current_rows(case), "step": "check"}
+    )
+    html = response.get_data(as_text=True)
+    assert "saving it would change nothing" in html
+    assert 'name="step" value="save"' not in html
