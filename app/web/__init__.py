@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "optout",
     "imports",
     "due",
+    "search",
 )
 
 
