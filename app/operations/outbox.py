@@ -23,7 +23,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import AuditEntry, Contact, OutboxMessage
+from app.models import Contact, OutboxMessage
+from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 
@@ -203,19 +204,15 @@ def retry(message_id: int, now: datetime, actor_id: int | None) -> OutboxMessage
         raise UserError("That message no longer exists.")
     if message.status != "failed":
         raise UserError(f"Only a failed message can be sent again; this one is {message.status}.")
-    db.session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action="outbox_retry",
-            target_type="outbox",
-            target_id=message.id,
-            message=(
-                f"Queued the email “{message.subject}” to {message.recipient} again "
-                f"after {message.attempts} failed attempt(s)"
-            ),
-            data={"attempts": message.attempts, "last_error": message.last_error},
-            created_at=now,
-        )
+    record_audit(
+        "outbox_retry",
+        f"Queued the email “{message.subject}” to {message.recipient} again "
+        f"after {message.attempts} failed attempt(s)",
+        target_type="outbox",
+        target_id=message.id,
+        now=now,
+        actor_id=actor_id,
+        data={"attempts": message.attempts, "last_error": message.last_error},
     )
     message.status = "queued"
     message.attempts = 0

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import AuditEntry, OutboxMessage, User
+from app.models import OutboxMessage, User
 from app.models.users import ROLES
+from app.operations.audit import record_audit
 from app.operations.errors import UserError
 
 MIN_PASSWORD_LENGTH = 10
@@ -77,15 +78,12 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    db.session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action="user_created",
-            target_type="user",
-            target_id=user.id,
-            message=f"Created {role} account for {email}" + (" (admin)" if admin else ""),
-            created_at=now,
-        )
+    _audit(
+        actor_id,
+        "user_created",
+        user,
+        f"Created {role} account for {email}" + (" (admin)" if admin else ""),
+        now,
     )
     return user
 
@@ -114,16 +112,14 @@ def record_sign_in(user: User, *, now: datetime) -> None:
 
 
 def _audit(actor_id: int | None, action: str, user: User, message: str, now: datetime, **data):
-    db.session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action=action,
-            target_type="user",
-            target_id=user.id,
-            message=message,
-            data=data,
-            created_at=now,
-        )
+    record_audit(
+        action,
+        message,
+        target_type="user",
+        target_id=user.id,
+        now=now,
+        actor_id=actor_id,
+        data=data,
     )
 
 

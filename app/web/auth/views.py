@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     current_app,
     flash,
@@ -17,8 +15,8 @@ from flask import (
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
+from app import clock
 from app.extensions import db, limiter
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.users import (
     authenticate,
@@ -30,24 +28,13 @@ from app.operations.users import (
 from app.web.access import login_required, public
 from app.web.auth import bp
 from app.web.auth.forms import ChangePasswordForm, NewPasswordForm, SignInForm
+from app.web.redirects import safe_next
 
 WRONG_CREDENTIALS = "The email address or password is wrong."
 TOO_MANY_ATTEMPTS = (
     "Too many failed sign-in attempts. For your security, signing in is paused: "
     "wait 15 minutes and try again, or ask the programme team for help."
 )
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host), else None."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 # Failed sign-ins are counted per account and per address; a limited attempt is refused even
@@ -94,7 +81,7 @@ def login():
         if user is not None:
             session.clear()  # nothing from before sign-in survives into the new session
             login_user(user, remember=form.remember.data)
-            record_sign_in(user, now=utcnow())
+            record_sign_in(user, now=clock.now())
             db.session.commit()
             return redirect(next_url or url_for("home.index"))
         g.sign_in_failed = True
@@ -127,7 +114,10 @@ def account():
         user = current_user._get_current_object()
         try:
             change_password(
-                user, current=form.current_password.data, new=form.new_password.data, now=utcnow()
+                user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+                now=clock.now(),
             )
         except UserError as exc:
             db.session.rollback()
@@ -148,13 +138,13 @@ def account():
 @public
 def set_password(token: str):
     try:
-        user = user_for_set_password_token(token, now=utcnow())
+        user = user_for_set_password_token(token, now=clock.now())
     except UserError as exc:
         return render_template("auth/link_invalid.html", message=str(exc)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_from_link(user, form.new_password.data, now=utcnow())
+            set_password_from_link(user, form.new_password.data, now=clock.now())
         except UserError as exc:
             db.session.rollback()
             form.new_password.errors = [*form.new_password.errors, str(exc)]
