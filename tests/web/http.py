@@ -97,6 +97,7 @@ def gunicorn_server(database_url: str, workers: int = 2) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.stderr.close()  # an open pipe is a ResourceWarning, and warnings are errors
 
 
 def _wait_until_up(base: str, process: subprocess.Popen) -> None:
