@@ -11,13 +11,15 @@ from app.extensions import db
 from app.models.cases import Case
 from app.models.types import UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
+        CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')", name="status"
+        ),
         Index("ix_outbox_status_not_before", "status", "not_before"),
     )
 
@@ -42,6 +44,9 @@ class OutboxMessage(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a queued message was not sent after all (its cause was gone), and when.
+    cancelled_reason: Mapped[str | None] = mapped_column(String(300))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case | None] = relationship()

@@ -20,6 +20,7 @@ from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.snapshots import ROLES, UNCOUNTED_ROLES
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
+from app.operations.mail_cancel import cancel_for_action, cancel_for_case
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.case_filters import london_today
 from app.rules.calendar import day_words
@@ -105,6 +106,7 @@ def change_status(
     words = f"Status changed to {STATUS_WORDS[target]}"
     data = {"from": before, "to": target}
     if target == "closed":
+        cancel_for_case(case.id, "the case is closed", now)
         case.closed_on = london_today(now)
         case.closed_reason = (reason or "").strip()
         data["reason"] = case.closed_reason
@@ -407,6 +409,7 @@ def complete_action(
     _check_action(case, action, actor, expected_version)
     action.status = "done"
     action.completed_at = now
+    cancel_for_action(action.id, "the action is done", now)
     record_event(
         case,
         "action_done",
@@ -429,6 +432,7 @@ def drop_action(
     """Drop an open action (it no longer applies); no more reminders are sent for it."""
     _check_action(case, action, actor, expected_version)
     action.status = "dropped"
+    cancel_for_action(action.id, "the action was dropped", now)
     reason = (reason or "").strip()
     because = f" Reason: {reason}" if reason else ""
     record_event(

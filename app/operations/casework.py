@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
 from app.models.cases import OPEN_STATUSES, PASSIVE_EVENT_KINDS
+from app.operations.mail_cancel import cancel_for_case
 from app.rules.calendar import day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation
@@ -186,6 +187,8 @@ def _apply_one(
         case.status = "resolved"
         case.resolved_on = snapshot.effective_on
         tally.resolved += 1
+        if case.id is not None:
+            cancel_for_case(case.id, "the case is resolved", now)
         record_event(
             case,
             "resolved",

@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app.extensions import db
 from app.models import AuditEntry, Contact
 from app.operations.errors import UserError
+from app.operations.mail_cancel import cancel_for_contact
 
 OPTOUT_SALT = "contact-optout"
 BAD_LINK = (
@@ -54,6 +55,7 @@ def opt_out(token: str, now: datetime) -> Contact:
     if contact.opted_out:
         return contact
     contact.opted_out = True
+    cancel_for_contact(contact.id, "the contact opted out of email", now)
     contact.opted_out_at = now
     db.session.add(
         AuditEntry(

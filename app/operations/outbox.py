@@ -23,9 +23,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import AuditEntry, Contact, OutboxMessage
+from app.models import Action, AuditEntry, Case, Contact, OutboxMessage
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.mail_cancel import REP_KINDS
 
 MESSAGE_ID_DOMAIN = "partnership-followup"
 DEFAULT_MAX_ATTEMPTS = 5
@@ -46,12 +47,16 @@ class SendSummary:
     retrying: int = 0  # failed this time, queued again for later
     failed: int = 0  # gave up: status 'failed'
     released: int = 0  # claimed but not tried (time budget), queued again at once
+    cancelled: int = 0  # its cause was gone by the time it was to be sent
     skipped: str | None = None  # why nothing was tried, e.g. no MAIL_SERVER
 
     def line(self) -> str:
         if self.skipped:
             return f"Nothing sent: {self.skipped}."
-        return f"Sent {self.sent}, failed {self.failed}, will retry {self.retrying}."
+        line = f"Sent {self.sent}, failed {self.failed}, will retry {self.retrying}."
+        if self.cancelled:
+            line += f" Cancelled {self.cancelled} whose cause was gone."
+        return line
 
     def add(self, other: SendSummary) -> None:
         self.claimed += other.claimed
@@ -59,6 +64,7 @@ class SendSummary:
         self.retrying += other.retrying
         self.failed += other.failed
         self.released += other.released
+        self.cancelled += other.cancelled
         self.skipped = self.skipped or other.skipped
 
 
@@ -136,6 +142,7 @@ def send_due(
         return summary
     messages = _load(ids)
     opted_out = _opted_out_contacts(messages)
+    closed_actions = _closed_actions(messages)
     # Stop well inside the lease so no other sender takes our claims while we still hold them.
     deadline = time.monotonic() + lease.total_seconds() / 2
     session = db.session()
@@ -146,9 +153,16 @@ def send_due(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
+            gone = _cause_gone(message, closed_actions)
             if message.contact_id in opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
+            elif gone:
+                # Changed after the mail was queued: the same check as at the source.
+                message.status = "cancelled"
+                message.cancelled_reason = gone
+                message.cancelled_at = now
+                summary.cancelled += 1
             else:
                 _deliver_one(courier, message, now, summary, max_attempts, backoff)
             db.session.commit()
@@ -230,7 +244,7 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .options(selectinload(OutboxMessage.case))
+        .options(selectinload(OutboxMessage.case).joinedload(Case.rep))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
     )
     return list(db.session.scalars(query))
@@ -242,6 +256,42 @@ def _opted_out_contacts(messages: Sequence[OutboxMessage]) -> set[int]:
         return set()
     query = select(Contact.id).where(Contact.id.in_(contact_ids), Contact.opted_out.is_(True))
     return set(db.session.scalars(query))
+
+
+def _action_id(key: str) -> int | None:
+    head, _, rest = key.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if head == "action" and number.isdigit() else None
+
+
+def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """Of the actions these messages remind about, those no longer open: id -> status."""
+    ids = {a for a in (_action_id(m.key) for m in messages) if a is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Action.id, Action.status).where(Action.id.in_(ids), Action.status != "open")
+    )
+    return dict(rows.all())
+
+
+def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
+    """Why this message no longer applies (None: it still does)."""
+    case = message.case
+    if case is not None and case.status in ("resolved", "closed"):
+        return f"the case is {case.status}"
+    action_id = _action_id(message.key)
+    if action_id in closed_actions:
+        return (
+            "the action is done"
+            if closed_actions[action_id] == "done"
+            else ("the action was dropped")
+        )
+    if case is not None and message.kind in REP_KINDS:
+        rep_email = case.rep.email if case.rep is not None else None
+        if message.recipient != rep_email:
+            return "the case has another rep now"
+    return None
 
 
 def _release(messages: Sequence[OutboxMessage], worker: str) -> int:

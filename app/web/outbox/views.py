@@ -33,12 +33,14 @@ STATUS_WORDS = {
     "sending": "Sending",
     "sent": "Sent",
     "failed": "Failed",
+    "cancelled": "Cancelled",
 }
 STATUS_BADGES = {
     "queued": "text-bg-secondary",
     "sending": "text-bg-info",
     "sent": "text-bg-success",
     "failed": "text-bg-danger",
+    "cancelled": "text-bg-light border",
 }
 # The HTML version is shown on its own, as an inert document: no scripts, no requests out.
 HTML_PREVIEW_POLICY = (
