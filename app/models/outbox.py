@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
 from app.models.cases import Case
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 
@@ -47,7 +48,7 @@ class OutboxMessage(db.Model):
     # Why a queued message was not sent after all (its cause was gone), and when.
     cancelled_reason: Mapped[str | None] = mapped_column(String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     case: Mapped[Case | None] = relationship()
 
@@ -60,4 +61,4 @@ class SchedulerLease(db.Model):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

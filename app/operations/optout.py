@@ -11,7 +11,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
-from app.models import AuditEntry, Contact
+from app.models import Contact
+from app.operations.audit import record_audit
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_contact
 
@@ -57,18 +58,12 @@ def opt_out(token: str, now: datetime) -> Contact:
     contact.opted_out = True
     cancel_for_contact(contact.id, "the contact opted out of email", now)
     contact.opted_out_at = now
-    db.session.add(
-        AuditEntry(
-            actor_id=None,
-            action="contact_opted_out",
-            target_type="contact",
-            target_id=contact.id,
-            message=(
-                f"{contact.name} <{contact.email}> of {contact.area.name} opted out of "
-                "automatic mail"
-            ),
-            data={"area": contact.area.code, "email": contact.email},
-            created_at=now,
-        )
+    record_audit(
+        "contact_opted_out",
+        f"{contact.name} <{contact.email}> of {contact.area.name} opted out of automatic mail",
+        target_type="contact",
+        target_id=contact.id,
+        now=now,
+        data={"area": contact.area.code, "email": contact.email},
     )
     return contact
