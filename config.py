@@ -57,12 +57,14 @@ class Config:
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
 
-    # Outbox sender: attempts, first backoff (doubling), and how long a claim may be held
-    # before another sender takes the message over (a crashed sender loses nothing).
-    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 5)
+    # Outbox sender: a temporary failure (server down, 4xx, a relay refusing everything) backs
+    # the whole sender off, from this many seconds doubling up to 15 minutes, and never fails a
+    # message before OUTBOX_GIVE_UP_HOURS; a claim older than the lease is taken over (a
+    # crashed sender loses nothing), and a run stops at half the lease.
+    OUTBOX_GIVE_UP_HOURS = _int("OUTBOX_GIVE_UP_HOURS", 72)
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
-    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 600)
-    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
 
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
