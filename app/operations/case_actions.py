@@ -10,8 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
+from app.models import Action, ActionPlan, Area, AuditEntry, Case, Snapshot, User
 from app.models.cases import OPEN_STATUSES
 from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.snapshots import ROLES, UNCOUNTED_ROLES
@@ -20,7 +23,14 @@ from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.case_filters import london_today
 from app.rules.calendar import day_words
-from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
+from app.rules.cases import (
+    CONTACT_METHODS,
+    STATUS_WORDS,
+    PlanFacts,
+    TransitionError,
+    check_transition,
+    plan_gaps,
+)
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation, evaluate
 
 CONFLICT_MESSAGE = (
@@ -84,6 +94,8 @@ def change_status(
         check_transition(case.status, target, actor.role, reason)
     except TransitionError as exc:
         raise InvalidInput({"target": str(exc)}) from None
+    if target == "plan_agreed":
+        _check_plan_can_be_agreed(case, now)
     before = case.status
     case.status = target
     if target == "contacted" and case.contacted_at is None:
@@ -99,6 +111,78 @@ def change_status(
         words += f": {case.closed_reason}"
     record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
     return words
+
+
+def _min_members() -> int:
+    return int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8))
+
+
+def _check_plan_can_be_agreed(case: Case, now: datetime) -> None:
+    plan = case.plan
+    facts = None
+    if plan is not None:
+        facts = PlanFacts(
+            barriers=len(plan.barriers or []),
+            target_members=plan.target_members,
+            target_on=plan.target_on,
+            open_actions=sum(1 for a in plan.actions if a.status == "open"),
+        )
+    gaps = plan_gaps(facts, london_today(now), _min_members())
+    if gaps:
+        raise InvalidInput(
+            {"target": "The plan can't be agreed yet: it needs " + "; ".join(gaps) + "."}
+        )
+
+
+# --- contact with the partnership -------------------------------------------------------------
+
+
+def record_contact(
+    case: Case,
+    *,
+    on: date | None,
+    method: str,
+    with_whom: str,
+    outcome: str,
+    actor: User,
+    now: datetime,
+) -> None:
+    """Record a contact with the partnership; the first one moves a new case to contacted."""
+    _check_may_change(case, actor)
+    _check_open(case)
+    with_whom, outcome = (with_whom or "").strip(), (outcome or "").strip()
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    if on is None:
+        errors["on"] = "Enter the date of the contact."
+    elif on > today:
+        errors["on"] = "The date of the contact can't be in the future."
+    elif on < case.opened_on:
+        errors["on"] = "The date of the contact is before the case was opened."
+    if method not in CONTACT_METHODS:
+        errors["method"] = "Choose how you were in contact."
+    if not with_whom:
+        errors["with_whom"] = "Say who you were in contact with."
+    elif len(with_whom) > MAX_NAME:
+        errors["with_whom"] = f"Use at most {MAX_NAME} characters for who it was with."
+    if not outcome:
+        errors["outcome"] = "Write what came of it."
+    elif len(outcome) > MAX_NOTE:
+        errors["outcome"] = f"Use at most {MAX_NOTE} characters for the outcome."
+    if errors:
+        raise InvalidInput(errors)
+    assert on is not None
+    how = CONTACT_METHODS[method].lower()
+    record_event(
+        case,
+        "contact",
+        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
+        now=now,
+        actor_id=actor.id,
+        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
+    )
+    if case.status == "new":
+        change_status(case, "contacted", actor, now)
 
 
 def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
@@ -154,6 +238,10 @@ def save_plan(
         "support": support,
     }
     created = plan is None
+    if created and not (barriers or barriers_text or target_members or target_on or support):
+        raise InvalidInput(
+            {"barriers": "The plan is empty: choose a barrier, or set a target or the support."}
+        )
     if plan is None:
         plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
         db.session.add(plan)
@@ -362,6 +450,7 @@ OUTCOME_WORDS = {
     "opened": "a case has been opened",
     "unchanged": "the case stays open",
     "no_case": "there is no open case",
+    "nothing_changed": "nothing changed, so nothing was stored",
 }
 
 
@@ -403,6 +492,17 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
     return errors
 
 
+def same_roster(area_id: int, entries: Sequence[EntryInput]) -> bool:
+    """Is this roster exactly the area's latest recorded one (same people, names, residency
+    and roles)?"""
+    from app.queries.case_page import current_roster
+
+    _on, current = current_roster(area_id)
+    recorded = {(r.person_id, r.name, bool(r.resident), r.role) for r in current}
+    posted = {(e.person_id, e.name, bool(e.resident), e.role) for e in entries}
+    return bool(current) and recorded == posted and len(current) == len(entries)
+
+
 def update_membership(
     target: Case | Area,
     entries: Sequence[EntryInput],
@@ -431,9 +531,12 @@ def update_membership(
     errors = _entry_errors(entries)
     if errors:
         raise InvalidInput(errors)
+    evaluation = evaluate((e.resident, e.role) for e in entries)
+    if same_roster(area.id, entries):
+        message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
+        return MembershipResult(evaluation, "nothing_changed", case, message)
     snapshot_in = SnapshotInput(area.code, "update", None, london_today(now), tuple(entries))
     summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
-    evaluation = evaluate((e.resident, e.role) for e in entries)
     tally = summary.cases
     if case is None:
         case = open_case_for(area.id)
@@ -458,6 +561,14 @@ def update_membership(
         "reasons": list(evaluation.reasons),
         "outcome": outcome,
         "on": london_today(now).isoformat(),
+        # The rules' events for the same snapshot carry its id too: the timeline shows them
+        # as this one update.
+        "snapshot_id": db.session.scalar(
+            select(Snapshot.id)
+            .where(Snapshot.area_id == area.id, Snapshot.kind == "update")
+            .order_by(Snapshot.effective_on.desc(), Snapshot.id.desc())
+            .limit(1)
+        ),
     }
     if case is not None:
         record_event(

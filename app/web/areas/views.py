@@ -24,6 +24,7 @@ from app.queries.areas import (
 from app.queries.case_list import assignable_users, rep_choices
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.exports import csv_response
+from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import rep_from
 
@@ -39,6 +40,8 @@ def _page_arg() -> int:
 @bp.get("/areas")
 @login_required
 def index():
+    if (clean := without_empty_parameters()) is not None:
+        return clean
     filters, errors = AreaFilters.from_args(request.args)
     rows, total, page = area_page(filters, current_user, _page_arg(), PER_PAGE)
     return render_template(

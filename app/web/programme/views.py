@@ -4,15 +4,18 @@ queue, assigning a case and closing it."""
 from __future__ import annotations
 
 from math import ceil
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Case
 from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
 from app.models.types import utcnow
 from app.operations.assignment import assign_case, close_case
+from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
@@ -26,8 +29,9 @@ from app.queries.case_list import (
 )
 from app.web.access import programme_required
 from app.web.exports import csv_response
+from app.web.listing import without_empty_parameters
 from app.web.programme import display
-from app.web.programme.forms import reason_from, rep_from, version_from
+from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
 
 bp = Blueprint("programme", __name__)
 display.register(bp)
@@ -65,6 +69,8 @@ def _field_id(error: str) -> str:
 @bp.get("/cases")
 @programme_required
 def cases():
+    if (clean := without_empty_parameters()) is not None:
+        return clean
     filters, errors = CaseFilters.from_args(request.args)
     now = utcnow()
     rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
@@ -85,6 +91,9 @@ def cases():
         sorts=SORTS,
         reps=rep_choices(),
         regions=region_choices(),
+        users=assignable_users(),
+        bulk_actions=BULK_ACTIONS,
+        filters_query=urlencode(filters.to_args()),
     )
 
 
@@ -198,3 +207,46 @@ def close(case_id: int):
         version=request.form.get("version") or case.version,
         next_url=display.safe_next(request.values.get("next")),
     ), (400 if error else 200)
+
+
+def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
+    """The chosen cases: 'id:version' checkboxes, or every case matching the saved filters."""
+    if request.form.get("all_matching") == "1":
+        filters, _errors = CaseFilters.from_args(filters_args)
+        return [(r.case_id, None) for r in all_case_rows(filters, utcnow())]
+    items = []
+    for raw in request.form.getlist("case"):
+        case_id, _, version = raw.partition(":")
+        if case_id.isdigit() and version.isdigit():
+            items.append((int(case_id), int(version)))
+    return items
+
+
+@bp.post("/cases/bulk")
+@programme_required
+def bulk():
+    filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
+    back = url_for("programme.cases", **filters_args)
+    items = _bulk_items(filters_args)
+    if not items:
+        flash("Select at least one case (or all cases matching the filters).", "error")
+        return redirect(back)
+    action = request.form.get("action", "")
+    try:
+        rep = rep_from(request.form) if action == "assign" else None
+        outcome = bulk_change(
+            items,
+            action,
+            actor=current_user,
+            now=utcnow(),
+            rep=rep,
+            reason=(request.form.get("reason") or "")[:MAX_REASON],
+        )
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    return render_template(
+        "programme/bulk_result.html", outcome=outcome, action=BULK_ACTIONS[action], back=back
+    )
