@@ -137,3 +137,17 @@ def runner(app):
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def freeze_clock(app):
+    """Freeze the app's one clock (`app.clock.now`): `freeze_clock(moment)`; views, commands
+    and jobs then all see `moment`. The only way tests stop time."""
+    from app.clock import CONFIG_KEY
+
+    def freeze(moment: datetime) -> datetime:
+        app.config[CONFIG_KEY] = moment
+        return moment
+
+    yield freeze
+    app.config.pop(CONFIG_KEY, None)

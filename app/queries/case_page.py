@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from app.rules.cases import STATUS_WORDS, allowed_transitions
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 
@@ -203,7 +203,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
         ),
-        today=london_today(now),
+        today=london_date(now),
         last_contact=last_contact(case.id),
         contact_names=tuple(c.name for c in case.area.contacts),
     )

@@ -6,6 +6,8 @@ from importlib import import_module
 
 from flask import Flask
 
+from app.web.filters import register_filters
+
 BLUEPRINTS = (
     "home",
     "errors",
@@ -30,6 +32,7 @@ def register_web(app: Flask) -> None:
         module = import_module(f"app.web.{name}")
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_url"] = _nav_url
+    register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
 
 

@@ -5,14 +5,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent
-from app.models.types import utcnow
 from app.operations import case_actions as ops
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import NOW, add_snapshot, make_area, make_user
 from tests.querycount import count_queries
-from tests.web.conftest import post_form, token_in
+from tests.web.conftest import (
+    post_form,
+    session_id_for,  # noqa: E402
+    token_in,
+)
 
 
 def login_as(client, user) -> None:
@@ -26,7 +30,7 @@ def login_as(client, user) -> None:
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
-        sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": identifier})
+        sess.update({"_user_id": session_id_for(user), "_fresh": True, "_id": identifier})
 
 
 def open_case(rep, members=6, residents=4, years=(2026,)):
@@ -351,7 +355,7 @@ def test_token_helper_is_what_the_page_carries(client, rep):
 def test_rep_records_contact_and_the_summary_shows_the_last_one(client, rep):
     case = open_case(rep)
     login_as(client, rep)
-    today = london_today(utcnow())
+    today = london_date(clock.now())
     response = post_form(
         client,
         f"/cases/{case.id}/contacts",
@@ -374,7 +378,7 @@ def test_rep_records_contact_and_the_summary_shows_the_last_one(client, rep):
 def test_a_contact_in_the_future_is_refused_with_the_error_summary_and_typing_kept(client, rep):
     case = open_case(rep)
     login_as(client, rep)
-    tomorrow = london_today(utcnow()) + timedelta(days=1)
+    tomorrow = london_date(clock.now()) + timedelta(days=1)
     response = post_form(
         client,
         f"/cases/{case.id}/contacts",
@@ -395,7 +399,7 @@ def test_a_contact_in_the_future_is_refused_with_the_error_summary_and_typing_ke
 
 def test_plan_agreed_with_an_empty_plan_says_what_is_missing(client, rep):
     case = open_case(rep)
-    ops.change_status(case, "contacted", rep, utcnow())
+    ops.change_status(case, "contacted", rep, clock.now())
     db.session.commit()
     login_as(client, rep)
     response = post_form(

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
 from app.models.plans import BARRIERS, OWNERS, SUPPORT
-from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.operations.versions import CONFLICT_MESSAGE, ConflictError
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
 from app.queries.my_cases import my_cases
@@ -28,7 +29,7 @@ from app.rules.criteria import evaluate
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors, london_date, london_datetime
+from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ROLE_WORDS,
@@ -48,8 +49,6 @@ INVALID = 422  # the form is shown again with its errors
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "london_date": london_date,
-        "london_datetime": london_datetime,
         "form_errors": form_errors,
         "STATUS_WORDS": STATUS_WORDS,
         "OWNERS": OWNERS,
@@ -72,7 +71,7 @@ def _from_iso_date(value: str) -> date:
 @bp.get("/my-cases")
 @login_required
 def mine():
-    return render_template("cases/mine.html", rows=my_cases(current_user, utcnow()))
+    return render_template("cases/mine.html", rows=my_cases(current_user, clock.now()))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -83,7 +82,7 @@ def show(case_id: int):
 
 
 def _show(case_id: int, status: int = 200, **forms: Any):
-    page = case_page(case_id, current_user, utcnow(), request.args.get("events", "all"))
+    page = case_page(case_id, current_user, clock.now(), request.args.get("events", "all"))
     version = page.case.version
     forms.setdefault("status_form", StatusForm(formdata=None, version=version))
     forms.setdefault("note_form", NoteForm(formdata=None))
@@ -112,13 +111,13 @@ def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
     try:
         result = change()
         db.session.commit()
-    except (ops.ConflictError, StaleDataError, IntegrityError) as exc:
+    except (ConflictError, StaleDataError, IntegrityError) as exc:
         # StaleDataError: the row's version changed between our read and our write;
         # IntegrityError: a concurrent first plan or same-day membership update won the race.
         db.session.rollback()
-        if not isinstance(exc, ops.ConflictError):
+        if not isinstance(exc, ConflictError):
             current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
-        flash(ops.CONFLICT_MESSAGE, "error")
+        flash(CONFLICT_MESSAGE, "error")
         return "conflict", None
     except ops.InvalidInput as exc:
         db.session.rollback()
@@ -145,7 +144,11 @@ def status(case_id: int):
     outcome, words = _save(
         form,
         lambda: ops.change_status(
-            case, form.target.data, current_user, utcnow(), expected_version=form.version_number()
+            case,
+            form.target.data,
+            current_user,
+            clock.now(),
+            expected_version=form.version_number(),
         ),
     )
     if outcome == "invalid":
@@ -172,7 +175,7 @@ def contact(case_id: int):
             with_whom=form.with_whom.data,
             outcome=form.outcome.data,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
         ),
     )
     if outcome == "invalid":
@@ -189,7 +192,7 @@ def note(case_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, note_form=form)
-    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, utcnow()))
+    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, clock.now()))
     if outcome == "invalid":
         return _show(case_id, INVALID, note_form=form)
     if outcome == "done":
@@ -217,7 +220,7 @@ def plan(case_id: int):
                 target_on=form.target_on.data,
                 support=form.support.data or [],
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -253,7 +256,7 @@ def add_action(case_id: int):
             owner=form.owner.data,
             due_on=form.due_on.data,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
         ),
     )
     if outcome == "invalid":
@@ -293,7 +296,7 @@ def edit_action(case_id: int, action_id: int):
                 owner=form.owner.data,
                 due_on=form.due_on.data,
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -332,7 +335,7 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
             case,
             action,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
             expected_version=form.version_number(),
             **extra,
         ),
@@ -370,7 +373,7 @@ def membership(case_id: int):
             outcome, result = _save(
                 form,
                 lambda: ops.update_membership(
-                    case, entries, current_user, utcnow(), expected_version=form.version_number()
+                    case, entries, current_user, clock.now(), expected_version=form.version_number()
                 ),
             )
             if outcome == "done":

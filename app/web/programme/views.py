@@ -10,10 +10,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from app import clock
 from app.extensions import db
 from app.models import Case
 from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
-from app.models.types import utcnow
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
@@ -32,6 +32,7 @@ from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
+from app.web.redirects import safe_next
 
 bp = Blueprint("programme", __name__)
 display.register(bp)
@@ -72,7 +73,7 @@ def cases():
     if (clean := without_empty_parameters()) is not None:
         return clean
     filters, errors = CaseFilters.from_args(request.args)
-    now = utcnow()
+    now = clock.now()
     rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
@@ -101,7 +102,7 @@ def cases():
 @programme_required
 def cases_csv():
     filters, _errors = CaseFilters.from_args(request.args)
-    rows = all_case_rows(filters, utcnow())
+    rows = all_case_rows(filters, clock.now())
     body = (
         (
             r.case_id,
@@ -131,7 +132,7 @@ def cases_csv():
 def unassigned():
     return render_template(
         "programme/unassigned.html",
-        rows=unassigned_open_cases(utcnow()),
+        rows=unassigned_open_cases(clock.now()),
         users=assignable_users(),
     )
 
@@ -144,7 +145,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = display.safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     if target:
         return target
     url = display.case_url(case_id)
@@ -158,7 +159,9 @@ def assign(case_id: int):
     try:
         version = version_from(request.form)
         rep = rep_from(request.form)
-        event = assign_case(case, rep, actor=current_user, now=utcnow(), expected_version=version)
+        event = assign_case(
+            case, rep, actor=current_user, now=clock.now(), expected_version=version
+        )
         db.session.commit()
     except UserError as exc:
         db.session.rollback()
@@ -191,7 +194,9 @@ def close(case_id: int):
             error = str(exc)  # shown on the form, next to the reason
         else:
             try:
-                close_case(case, reason, actor=current_user, now=utcnow(), expected_version=version)
+                close_case(
+                    case, reason, actor=current_user, now=clock.now(), expected_version=version
+                )
                 db.session.commit()
             except UserError as exc:
                 db.session.rollback()
@@ -205,7 +210,7 @@ def close(case_id: int):
         error=error,
         reason=request.form.get("reason", ""),
         version=request.form.get("version") or case.version,
-        next_url=display.safe_next(request.values.get("next")),
+        next_url=safe_next(request.values.get("next")),
     ), (400 if error else 200)
 
 
@@ -213,7 +218,7 @@ def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
     """The chosen cases: 'id:version' checkboxes, or every case matching the saved filters."""
     if request.form.get("all_matching") == "1":
         filters, _errors = CaseFilters.from_args(filters_args)
-        return [(r.case_id, None) for r in all_case_rows(filters, utcnow())]
+        return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
     items = []
     for raw in request.form.getlist("case"):
         case_id, _, version = raw.partition(":")
@@ -238,7 +243,7 @@ def bulk():
             items,
             action,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
             rep=rep,
             reason=(request.form.get("reason") or "")[:MAX_REASON],
         )
