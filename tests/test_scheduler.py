@@ -255,12 +255,11 @@ def _scheduler_process(app, command: list[str], extra_env: dict[str, str] | None
 
 
 def _held_leases(prefix: str) -> list[SchedulerLease]:
-    from app.models.types import utcnow
-
     db.session.expire_all()
     query = select(SchedulerLease).where(SchedulerLease.holder.like(prefix + "%"))
     rows = db.session.scalars(query)
-    return [row for row in rows if row.expires_at > utcnow()]
+    # The subprocess runs on the wall clock, not the tests' clock.
+    return [row for row in rows if row.expires_at > datetime.now(UTC)]
 
 
 def _wait_for_leases(prefix: str, proc, timeout: float = 60.0) -> list[SchedulerLease]:
