@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.web.request_checks import init_request_checks
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -26,6 +27,8 @@ def create_app(config: object | str | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
+    # Before CSRFProtect, so a cut-off or hostile body is refused before anything reads it.
+    init_request_checks(app)
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)

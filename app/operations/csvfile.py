@@ -99,6 +99,12 @@ def read_csv(data: bytes, required: Sequence[str], optional: Sequence[str] = ())
         problems = Problems()
         problems.add(1, None, "the file is empty: a header row is required")
         raise FileProblem(problems)
+    nul = text.find("\x00")
+    if nul >= 0:  # the csv module cannot read past one; no cell may hold one anyway
+        problems = Problems()
+        line = text.count("\n", 0, nul) + 1
+        problems.add(line, None, "contains a NUL byte (a control character)")
+        raise FileProblem(problems)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in next(reader)]
     problems = Problems()

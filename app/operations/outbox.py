@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import AuditEntry, Contact, OutboxMessage
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.text import without_controls
 
 MESSAGE_ID_DOMAIN = "partnership-followup"
 DEFAULT_MAX_ATTEMPTS = 5
@@ -318,10 +319,11 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
 
 
 def _mail_for(message: OutboxMessage) -> Message:
+    # Subjects carry area and people's names: a line break there would forge headers.
     mail = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        reply_to=message.reply_to or None,
+        subject=without_controls(message.subject),
+        recipients=[without_controls(message.recipient)],
+        reply_to=without_controls(message.reply_to) if message.reply_to else None,
         body=message.body_text,
         html=message.body_html or None,
     )

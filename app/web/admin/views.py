@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import AuditEntry, Case, User
 from app.models.types import utcnow
 from app.operations.errors import UserError
+from app.operations.text import parse_count
 from app.operations.users import (
     create_user,
     deactivate_user,
@@ -66,7 +67,7 @@ def users():
         sort = "name"
     page = db.paginate(
         select(User).order_by(*SORTS[sort]),
-        page=request.args.get("page", 1, type=int),
+        page=parse_count(request.args.get("page", "1")) or 1,
         per_page=PER_PAGE,
         error_out=False,
     )

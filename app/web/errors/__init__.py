@@ -48,6 +48,12 @@ PAGES = {
         "have moved or you may not have access to it.",
     ),
     405: ("That action isn't available here", "Go back and use the buttons on the page."),
+    413: (
+        "That was too large to send",
+        "The file or form you sent is larger than this service accepts. Send a smaller file "
+        "(split a large import into several files) or shorter text.",
+    ),
+    415: ("That kind of request isn't accepted", "Use the forms on the site's pages."),
     429: ("Too many requests", "Please wait a few minutes, then try again."),
     500: (
         "Sorry, something went wrong on our side",

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from app.operations.text import parse_count
 from app.queries.case_list import region_choices, rep_choices
 from app.queries.insights import area_ids_for, programme_insights, returns_by_month
 from app.queries.insights_view import (
@@ -72,8 +73,8 @@ def _selection(with_choices: bool = True) -> Selection:
     if with_choices or raw_region:
         sel.regions = region_choices()
     if raw_rep:
-        if raw_rep.isdigit() and int(raw_rep) in dict(sel.reps):
-            sel.rep_id = int(raw_rep)
+        if parse_count(raw_rep) in dict(sel.reps):
+            sel.rep_id = parse_count(raw_rep)
         else:
             sel.errors.append(("rep_id", "Choose a rep from the list."))
     if raw_region:
@@ -82,8 +83,8 @@ def _selection(with_choices: bool = True) -> Selection:
         else:
             sel.errors.append(("region", "Choose a region from the list."))
     if raw_year:
-        if raw_year.isdigit():
-            sel.year = int(raw_year)
+        if parse_count(raw_year, maximum=9999):
+            sel.year = parse_count(raw_year, maximum=9999)
         else:
             sel.errors.append(("year", "Choose a review year from the list."))
     sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)

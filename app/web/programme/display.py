@@ -51,7 +51,7 @@ def safe_next(target: str | None) -> str | None:
     if not target or not target.startswith("/") or target.startswith("//"):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(ch) < 32 for ch in target):
         return None
     return target
 
