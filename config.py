@@ -67,6 +67,10 @@ class Config:
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
 
+    # Largest request body, in bytes: room for a web import of a 150,000-row annual-reviews
+    # file (about 60 bytes a row, 9 MB) with margin; a larger body gets the 413 page unread.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
+
     # Security
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -76,9 +80,6 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     WTF_CSRF_TIME_LIMIT = None
-    # Largest request body, in bytes: room for a web import of a 150,000-row annual-reviews
-    # file (about 60 bytes a row, 9 MB) with margin; a larger body gets the 413 page unread.
-    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Failed sign-ins allowed per account and per address (Flask-Limiter syntax).

@@ -14,6 +14,7 @@ from app.demo.generator import DemoProgramme, generate
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Contact, User
 from app.models.cases import OPEN_STATUSES
+from app.operations.assignment import assign_area_rep
 from app.operations.casework import record_event
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
@@ -39,14 +40,28 @@ def is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(Area))
 
 
+# The demo's latest annual review is the most recent 30 September at least this long ago, so
+# that its casework and recent updates fit between that review and today.
+REVIEW_TO_TODAY_DAYS = 45
+
+
+def latest_review_year(now: datetime) -> int:
+    """The review year whose 30 September review comes shortly before `now`."""
+    today = now.date()
+    year = today.year
+    if today < date(year, 9, 30) + timedelta(days=REVIEW_TO_TODAY_DAYS):
+        year -= 1
+    return year
+
+
 def load_demo(*, now: datetime, seed: int = 2021, progress=None) -> DemoLogins:
     """Build the demo programme in the current transaction (the caller commits)."""
-    programme = generate(seed)
+    programme = generate(seed, latest_review_year(now))
     password_hash = hash_password(DEMO_PASSWORD)
     users = _users(programme, password_hash, now)
     _areas(programme, users, now)
     _snapshots(programme, progress)
-    _recent_updates(programme, now, random.Random(seed))
+    _recent_updates(programme, now, random.Random(seed), latest_review_year(now))
     casework_rep = _casework(now, random.Random(seed))
     db.session.flush()
     return DemoLogins(
@@ -135,7 +150,13 @@ RECENT = (
 )
 
 
-def _recent_updates(programme: DemoProgramme, now: datetime, rng: random.Random) -> None:
+def _recent_updates(
+    programme: DemoProgramme, now: datetime, rng: random.Random, review_year: int
+) -> None:
+    # The updates' days ago are scaled to fall after the latest review (a snapshot dated
+    # before an area's latest one changes no case).
+    since_review = (now.date() - date(review_year, 9, 30)).days
+    scale = min(1.0, (since_review - 1) / max(days for days, _w, _s in RECENT))
     last: dict[str, tuple] = {}
     for snap in programme.snapshots:
         last[snap.area_code] = snap.members
@@ -157,7 +178,7 @@ def _recent_updates(programme: DemoProgramme, now: datetime, rng: random.Random)
             roster += residents[5 : 5 + 8 - len(roster)]
         else:  # enough members, too few residents
             roster = residents[:3] + others[:6]
-        moment = now - timedelta(days=days_ago)
+        moment = now - timedelta(days=max(1, round(days_ago * scale)))
         update = SnapshotInput(
             area_code=code,
             kind="update",
@@ -177,22 +198,57 @@ DEMO_ACTIONS = (
 )
 
 
+# The demo rep's cases, in order: a new one first (not yet contacted), then one in each status.
+DEMO_REP_STAGES = (0, 1, 2, 4, 3)
+
+
+def _demo_rep_caseload(now: datetime) -> User | None:
+    """The rep with the most open cases, given areas (through the real operation) from reps
+    with more than one until they have five, so the walkthrough shows every open status."""
+    counts = dict(
+        db.session.execute(
+            select(Case.rep_id, func.count())
+            .where(Case.status.in_(OPEN_STATUSES), Case.rep_id.is_not(None))
+            .group_by(Case.rep_id)
+        ).all()
+    )
+    if not counts:
+        return None
+    rep_id = max(counts, key=lambda r: (counts[r], -r))
+    rep = db.session.get(User, rep_id)
+    donors = sorted((r for r in counts if r != rep_id and counts[r] > 1), key=lambda r: r)
+    for donor in donors:
+        if counts[rep_id] >= len(DEMO_REP_STAGES):
+            break
+        case = db.session.scalar(
+            select(Case)
+            .where(Case.rep_id == donor, Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.id)
+            .limit(1)
+        )
+        assign_area_rep(case.area, rep, actor=None, now=now)
+        counts[rep_id] += 1
+    return rep
+
+
 def _casework(now: datetime, rng: random.Random) -> str:
-    """Give the open cases recent, believable casework; return the busiest rep's email."""
+    """Give the open cases recent, believable casework; return the demo rep's email (the rep
+    with the most open cases, given one in each open status)."""
+    demo_rep = _demo_rep_caseload(now)
     cases = list(
         db.session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id))
     )
-    per_rep: dict[int, int] = defaultdict(int)
     today = now.date()
+    demo_stages = iter(DEMO_REP_STAGES)
     for index, case in enumerate(cases):
         stage = index % 5  # 0 new (and stale), 1 contacted, 2-3 plan agreed, 4 monitoring
         started = now - timedelta(days=rng.randint(20, 70))
         opened = datetime.combine(case.opened_on, time(10), tzinfo=UTC)
         if opened > now - timedelta(days=20):
             stage = 0  # too recent for casework: still new
+        elif demo_rep is not None and case.rep_id == demo_rep.id:
+            stage = next(demo_stages, stage)
         started = max(started, opened + timedelta(days=2))
-        if case.rep_id:
-            per_rep[case.rep_id] += 1
         if stage == 0:
             if opened < now - timedelta(days=60):
                 case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
@@ -224,11 +280,10 @@ def _casework(now: datetime, rng: random.Random) -> str:
         _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
         if stage == 4:
             _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
-    if not per_rep:
-        rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
-        return rep.email if rep else ADMIN_EMAIL
-    busiest = max(per_rep, key=lambda rep_id: (per_rep[rep_id], -rep_id))
-    return db.session.get(User, busiest).email
+    if demo_rep is not None:
+        return demo_rep.email
+    rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
+    return rep.email if rep else ADMIN_EMAIL
 
 
 def _status(case: Case, target: str, at: datetime, note: str) -> None:

@@ -3,6 +3,7 @@
 from app.models.areas import Area, Contact
 from app.models.audit import AuditEntry
 from app.models.cases import OPEN_STATUSES, STATUSES, Case, CaseEvent
+from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
 from app.models.snapshots import Person, RosterEntry, Snapshot
@@ -18,6 +19,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Contact",
+    "ImportRun",
     "OutboxMessage",
     "Person",
     "RosterEntry",

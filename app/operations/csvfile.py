@@ -150,7 +150,7 @@ def parse_resident(raw: str) -> bool | None:
 @lru_cache(maxsize=4096)
 def parse_year(raw: str) -> int | None:
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) != 4:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) != 4:  # int('²²²²') fails
         return None
     year = int(raw)
     return year if 1990 <= year <= 2100 else None

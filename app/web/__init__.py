@@ -18,6 +18,8 @@ BLUEPRINTS = (
     "insights",
     "outbox",
     "optout",
+    "imports",
+    "due",
 )
 
 

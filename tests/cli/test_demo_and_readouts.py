@@ -44,7 +44,7 @@ def test_demo_load_refuses_a_database_with_areas_and_if_empty_skips(demo, runner
 
 
 def test_demo_insights_give_the_2021_summary_figures(demo, runner):
-    result = runner.invoke(args=["insights", "--json"])
+    result = runner.invoke(args=["insights", "--json", "--from", "2015", "--to", "2021"])
     figures = json.loads(result.output)
     assert tuple(figures) == KEYS
     assert figures["review_years"] == list(range(2015, 2022))
@@ -75,8 +75,25 @@ def test_demo_cases_list_shows_the_2021_cases_twelve_returned(demo, runner):
     ]
     under_2021 = [r for r in cases_2021 if r["opened_on"] == review_2021 or r["flag"]]
     assert len({r["area_code"] for r in under_2021}) == len(under_2021)
-    returned_after = [r for r in cases_2021 if r["returned_on"] and r["returned_on"] > review_2021]
+    # Twelve came back in the follow-up year, before the 2022 review.
+    returned_after = [
+        r for r in cases_2021 if r["returned_on"] and review_2021 < r["returned_on"] < "2022-09-30"
+    ]
     assert len(returned_after) == 12
+
+
+def test_demo_reviews_run_to_the_most_recent_september(demo, runner):
+    from app.demo.loader import latest_review_year
+    from app.models.types import utcnow
+
+    figures = json.loads(runner.invoke(args=["insights", "--json"]).output)
+    last = latest_review_year(utcnow())
+    assert figures["review_years"] == list(range(2015, last + 1))
+    assert last >= 2022
+    # Later years look like the earlier ones: a programme of about 1,500 counted members.
+    for year in range(2022, last + 1):
+        assert 1300 <= figures["members_by_year"][str(year)] <= 1800
+        assert 250 <= figures["new_members_by_year"][str(year)] <= 500
 
 
 def test_insights_for_chosen_areas_and_unknown_area(demo, runner):
@@ -145,3 +162,23 @@ def test_users_create_refuses_duplicates_bad_email_and_short_password(app, runne
     rep_admin = runner.invoke(args=[*args, "--email", "r@example.org", "--admin"])
     assert rep_admin.exit_code != 0
     assert len(db.session.scalars(select(User)).all()) == 1
+
+
+def test_the_named_rep_has_a_case_in_each_open_status_and_the_queue_has_cases(demo):
+    from sqlalchemy import func
+
+    from app.models import Case
+    from app.models.cases import OPEN_STATUSES
+
+    rep_email = demo.split("rep:", 1)[1].split()[0]
+    rep = db.session.scalar(select(User).where(User.email == rep_email))
+    statuses = set(
+        db.session.scalars(
+            select(Case.status).where(Case.rep_id == rep.id, Case.status.in_(OPEN_STATUSES))
+        )
+    )
+    assert statuses == set(OPEN_STATUSES)
+    unassigned = db.session.scalar(
+        select(func.count()).where(Case.rep_id.is_(None), Case.status.in_(OPEN_STATUSES))
+    )
+    assert unassigned >= 1

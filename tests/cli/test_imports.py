@@ -289,3 +289,11 @@ def test_a_long_member_name_or_person_id_in_reviews_is_refused(app, runner, tmp_
     assert "row 11, column person_id: is too long: at most 64 characters" in result.output
     assert "row 12, column member_name: is too long: at most 200 characters" in result.output
     assert count(Snapshot) == 0
+
+
+def test_a_review_year_in_unicode_digits_is_a_row_and_column_line(app, runner, tmp_path):
+    import_areas(runner, tmp_path)
+    text = REVIEW_HEADER + "BL001,²⁰²¹,BL001-P1,Ann,yes,chair\n"
+    result = runner.invoke(args=["reviews", "import", write(tmp_path, "r.csv", text)])
+    assert result.exit_code == 1
+    assert "row 2, column review_year: '²⁰²¹' is not a year" in result.output

@@ -52,7 +52,7 @@ def test_an_oversized_anonymous_post_gets_the_413_page_unread(app):
     body = Unreadable(allowed=0)
     code, html = post_stream(app, body, CONTENT_LENGTH=str(200 * 1024 * 1024))
     assert code == 413
-    assert "That was too large to send" in html
+    assert "The file is too large" in html
     assert "Go to the home page" in html  # the same page as the other errors
     assert body.taken == 0
 
@@ -63,7 +63,7 @@ def test_a_chunked_body_without_length_is_read_up_to_the_limit_then_refused(app)
         app, body, **{"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
     )
     assert code == 413
-    assert "That was too large to send" in html
+    assert "The file is too large" in html
     assert body.taken <= 128 * 1024
 
 

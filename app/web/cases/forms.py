@@ -29,8 +29,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.snapshots import RosterEntry
-from app.operations.case_actions import MAX_DESCRIPTION, MAX_NOTE, MAX_TARGET_MEMBERS
+from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
 from app.operations.text import parse_count
+from app.rules.cases import CONTACT_METHODS
 from app.web.request_checks import FitsColumn
 
 ROLE_WORDS = {
@@ -71,6 +72,24 @@ class VersionedForm(FlaskForm):
 
 class StatusForm(VersionedForm):
     target = HiddenField("New status", validators=[InputRequired()])
+
+
+class ContactForm(FlaskForm):
+    on = DateField(
+        "Date of the contact", validators=[InputRequired("Enter the date of the contact.")]
+    )
+    method = SelectField("How", choices=_choices(CONTACT_METHODS), default="phone")
+    with_whom = StringField(
+        "With whom",
+        validators=[DataRequired("Say who you were in contact with."), Length(max=MAX_NAME)],
+        description="One of the partnership's contacts, or another name.",
+        render_kw={"list": "area-contacts", "autocomplete": "off"},
+    )
+    outcome = TextAreaField(
+        "Outcome",
+        validators=[DataRequired("Write what came of it."), Length(max=MAX_NOTE)],
+        description="What was said or agreed. The partnership's contacts do not see this.",
+    )
 
 
 class NoteForm(FlaskForm):
