@@ -14,8 +14,8 @@ from app.demo.generator import DemoProgramme, generate
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Contact, User
 from app.models.cases import OPEN_STATUSES
-from app.operations.assignment import assign_area_rep
-from app.operations.casework import record_event
+from app.operations.assignment import set_area_rep
+from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
 
@@ -226,7 +226,7 @@ def _demo_rep_caseload(now: datetime) -> User | None:
             .order_by(Case.id)
             .limit(1)
         )
-        assign_area_rep(case.area, rep, actor=None, now=now)
+        set_area_rep(case.area, rep, actor=None, now=now)
         counts[rep_id] += 1
     return rep
 
@@ -277,6 +277,7 @@ def _casework(now: datetime, rng: random.Random) -> str:
                     created_at=started + timedelta(days=7),
                 )
             )
+        db.session.flush()  # the plan and its actions as the agreeing check reads them
         _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
         if stage == 4:
             _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
@@ -287,17 +288,14 @@ def _casework(now: datetime, rng: random.Random) -> str:
 
 
 def _status(case: Case, target: str, at: datetime, note: str) -> None:
-    record_event(
-        case,
-        "status_changed",
-        f"Status changed from {case.status.replace('_', ' ')} to {target.replace('_', ' ')}."
-        f" {note}",
-        now=at,
-        actor_id=case.rep_id,
-        data={"from": case.status, "to": target},
+    """The rep moves the case on and notes why: the same operations a rep's page calls (a
+    case in the unassigned queue is worked by the programme team)."""
+    actor = db.session.get(User, case.rep_id) if case.rep_id is not None else _programme_user()
+    change_status(case, target, actor, at)
+    add_note(case, note, actor, at)
+
+
+def _programme_user() -> User:
+    return db.session.scalar(
+        select(User).where(User.role == "programme").order_by(User.id).limit(1)
     )
-    case.status = target
-    if target == "contacted" and case.contacted_at is None:
-        case.contacted_at = at
-    if target == "plan_agreed" and case.plan_agreed_at is None:
-        case.plan_agreed_at = at

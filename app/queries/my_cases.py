@@ -12,7 +12,8 @@ from sqlalchemy.orm import contains_eager
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
 from app.models.cases import OPEN_STATUSES
-from app.queries.case_filters import STALE_AFTER_DAYS, london_today, overdue_clause
+from app.queries.case_filters import STALE_AFTER_DAYS, overdue_clause
+from app.rules.calendar import london_date
 from app.rules.cases import STATUS_WORDS
 from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 from app.rules.distance import describe_distance, distance_to_criteria
@@ -66,7 +67,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
         )
     )
     rows = db.session.execute(query).unique().all()
-    next_actions = _next_actions([case.id for case, _ in rows], london_today(now))
+    next_actions = _next_actions([case.id for case, _ in rows], london_date(now))
     stale_before = now - timedelta(days=STALE_AFTER_DAYS)
     return [
         MyCaseRow(
