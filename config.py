@@ -72,7 +72,8 @@ class Config:
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
 
-    # Largest request accepted (an upload): beyond it the request gets a 413 page.
+    # Largest request body, in bytes: room for a web import of a 150,000-row annual-reviews
+    # file (about 60 bytes a row, 9 MB) with margin; a larger body gets the 413 page unread.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
 
     # Security

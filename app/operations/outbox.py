@@ -29,6 +29,7 @@ from app.models import Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 
 log = logging.getLogger(__name__)
@@ -395,10 +396,11 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
 
 def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     body_text, body_html = bodies_to_send(message, now)
+    # Subjects carry area and people's names: a line break there would forge headers.
     mail = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        reply_to=message.reply_to or None,
+        subject=without_controls(message.subject),
+        recipients=[without_controls(message.recipient)],
+        reply_to=without_controls(message.reply_to) if message.reply_to else None,
         body=body_text,
         html=body_html or None,
     )

@@ -86,6 +86,25 @@ def test_the_delivered_email_has_recipient_reply_to_subject_text_and_html(app, s
     assert "<p>The action is overdue.</p>" in email.get_body(("html",)).get_content()
 
 
+def test_a_line_break_in_a_subject_never_reaches_the_mail_headers(app, smtp_server, now):
+    """Subjects carry area and people's names; a CRLF there must not add a header."""
+    smtp_server.configure(app)
+    queue_message(
+        "action:8:overdue:1",
+        now=now,
+        subject="Action overdue: North\r\nBcc: victim@example.org\x00\x1b end",
+    )
+    db.session.commit()
+
+    send_due(now, worker="w1")
+
+    (received,) = smtp_server.messages
+    email = received.message
+    assert email["Subject"] == "Action overdue: North Bcc: victim@example.org end"
+    assert email["Bcc"] is None
+    assert received.rcpt_tos == ("action-8-overdue-1@example.org",)
+
+
 def test_message_id_is_stable_for_a_key_and_differs_between_keys():
     assert message_id_for("action:1:overdue:1") == message_id_for("action:1:overdue:1")
     assert message_id_for("action:1:overdue:1") != message_id_for("action:1:overdue:2")
