@@ -20,6 +20,7 @@ from app.models import OutboxMessage
 from app.models.outbox import OUTBOX_STATUSES
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
+from app.operations.text import parse_count
 from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
@@ -69,7 +70,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 def index():
     status = request.args.get("status", "")
     status = status if status in OUTBOX_STATUSES else None
-    page = request.args.get("page", 1, type=int) or 1
+    page = parse_count(request.args.get("page", "1")) or 1
     listing = outbox_page(status, page)
     return render_template(
         "outbox/index.html",
