@@ -7,8 +7,8 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.models.cases import FLAGS, STATUSES
 from app.queries.cases import case_rows
+from app.rules.vocabulary import FLAGS, STATUSES
 
 cases_group = AppGroup("cases", help="Read cases.")
 

@@ -11,11 +11,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, CaseEvent, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.queries.case_filters import london_today
-from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
+from app.rules.cases import TransitionError, check_transition
+from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS
 
 STALE_MESSAGE = (
     "Someone else changed this case while you were looking at it, so nothing was saved."

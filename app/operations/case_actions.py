@@ -12,16 +12,24 @@ from datetime import date, datetime
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
-from app.models.cases import OPEN_STATUSES
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
-from app.models.snapshots import ROLES, UNCOUNTED_ROLES
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.case_filters import london_today
 from app.rules.calendar import day_words
-from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation, evaluate
+from app.rules.cases import TransitionError, check_transition
+from app.rules.criteria import Evaluation, evaluate
+from app.rules.vocabulary import (
+    BARRIER_WORDS,
+    FLAG_WORDS,
+    MEMBER_ROLES,
+    OPEN_STATUSES,
+    OWNER_WORDS,
+    REASON_WORDS,
+    STATUS_WORDS,
+    SUPPORT_WORDS,
+    UNCOUNTED_ROLES,
+)
 
 CONFLICT_MESSAGE = (
     "Someone else changed this case while you were editing; your change was not saved"
@@ -139,8 +147,8 @@ def save_plan(
     _check_open(case)
     plan = case.plan
     _check_version(plan.version if plan is not None else 0, expected_version)
-    barriers = [b for b in BARRIERS if b in set(barriers)]
-    support = [s for s in SUPPORT if s in set(support)]
+    barriers = [b for b in BARRIER_WORDS if b in set(barriers)]
+    support = [s for s in SUPPORT_WORDS if s in set(support)]
     barriers_text = (barriers_text or "").strip()
     errors = _plan_errors(barriers, barriers_text, target_members, target_on, support, case, now)
     if errors:
@@ -189,11 +197,11 @@ def _plan_errors(barriers, barriers_text, target_members, target_on, support, ca
 
 def _plan_summary(plan: ActionPlan, changed: list[str]) -> str:
     parts = {
-        "barriers": f"barriers {_labels(plan.barriers, BARRIERS)}",
+        "barriers": f"barriers {_labels(plan.barriers, BARRIER_WORDS)}",
         "barriers_text": f"barrier notes “{plan.barriers_text}”" if plan.barriers_text else "",
         "target_members": f"target {plan.target_members} members" if plan.target_members else "",
         "target_on": f"target date {day_words(plan.target_on)}" if plan.target_on else "",
-        "support": f"support {_labels(plan.support, SUPPORT)}",
+        "support": f"support {_labels(plan.support, SUPPORT_WORDS)}",
     }
     shown = [parts[name] or f"{name.replace('_', ' ')} removed" for name in changed]
     if not changed:  # a new, empty plan
@@ -210,7 +218,7 @@ def _action_errors(description: str, owner: str, due_on: date | None) -> dict[st
         errors["description"] = "Describe the action."
     elif len(description) > MAX_DESCRIPTION:
         errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
-    if owner not in OWNERS:
+    if owner not in OWNER_WORDS:
         errors["owner"] = "Choose who owns the action."
     if due_on is None:
         errors["due_on"] = "Give a due date."
@@ -219,7 +227,7 @@ def _action_errors(description: str, owner: str, due_on: date | None) -> dict[st
 
 def _action_words(action: Action) -> str:
     due = f", due {day_words(action.due_on)}" if action.due_on else ""
-    return f"“{action.description}” ({OWNERS[action.owner]}{due})"
+    return f"“{action.description}” ({OWNER_WORDS[action.owner]}{due})"
 
 
 def _plan_for(case: Case, now: datetime) -> ActionPlan:
@@ -391,7 +399,7 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
             errors["entries"] = "Every person needs a name."
         elif len(entry.name) > MAX_NAME:
             errors["entries"] = f"A name can have at most {MAX_NAME} characters."
-        elif entry.role not in ROLES:
+        elif entry.role not in MEMBER_ROLES:
             errors["entries"] = f"Unknown role for {entry.name}."
         elif not entry.person_id or entry.person_id in seen:
             errors["entries"] = f"{entry.name} appears twice."

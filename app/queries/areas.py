@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
-from app.models.cases import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
 AREA_FLAGS = {

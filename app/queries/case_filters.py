@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, exists, or_, select
 
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 
 LONDON = ZoneInfo("Europe/London")
 STALE_AFTER_DAYS = 28

@@ -11,8 +11,8 @@ from sqlalchemy import Select, and_, case, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.queries.case_filters import CaseFilters, apply_filters, london_today, overdue_clause
+from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
 

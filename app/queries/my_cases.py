@@ -11,10 +11,8 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.queries.case_filters import STALE_AFTER_DAYS, london_today, overdue_clause
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from importlib import import_module
 
 from flask import Flask
 
+from app.rules.vocabulary import template_globals
+
 BLUEPRINTS = (
     "home",
     "errors",
@@ -28,6 +30,7 @@ def register_web(app: Flask) -> None:
         module = import_module(f"app.web.{name}")
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_url"] = _nav_url
+    app.jinja_env.globals.update(template_globals())
 
 
 def _nav_url(endpoint: str, **values) -> str | None:

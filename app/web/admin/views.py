@@ -22,7 +22,7 @@ from app.operations.users import (
     send_set_password_link,
     update_user,
 )
-from app.rules.cases import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES
 from app.web.access import admin_required
 from app.web.admin import bp
 from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm

@@ -27,18 +27,16 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
+from app.rules.vocabulary import (
+    BARRIER_WORDS,
+    MEMBER_ROLE_WORDS,
+    OWNER_WORDS,
+    SUPPORT_WORDS,
+    MemberRole,
+    Owner,
+)
 
-ROLE_WORDS = {
-    "chair": "Chair",
-    "vice_chair": "Vice-chair",
-    "treasurer": "Treasurer",
-    "secretary": "Secretary",
-    "member": "Member",
-    "worker": "Worker (not counted)",
-    "lto_rep": "LTO rep (not counted)",
-}
 BLANK_ROWS = 3
 
 
@@ -80,7 +78,7 @@ class NoteForm(FlaskForm):
 
 
 class PlanForm(VersionedForm):
-    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIERS))
+    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIER_WORDS))
     barriers_text = TextAreaField(
         "Barriers in the partnership's words",
         validators=[Length(max=MAX_NOTE)],
@@ -94,7 +92,7 @@ class PlanForm(VersionedForm):
         ],
     )
     target_on = DateField("Target date", validators=[Optional()])
-    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT))
+    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT_WORDS))
 
 
 class ActionForm(FlaskForm):
@@ -102,7 +100,7 @@ class ActionForm(FlaskForm):
         "What needs doing",
         validators=[DataRequired("Describe the action."), Length(max=MAX_DESCRIPTION)],
     )
-    owner = SelectField("Owner", choices=_choices(OWNERS), default="partnership")
+    owner = SelectField("Owner", choices=_choices(OWNER_WORDS), default=Owner.PARTNERSHIP)
     due_on = DateField("Due date", validators=[InputRequired("Give a due date.")])
 
 
@@ -120,7 +118,7 @@ class RosterRowForm(Form):
     person_id = HiddenField()
     name = StringField("Name", validators=[Length(max=MAX_NAME)])
     resident = BooleanField("Resident")
-    role = SelectField("Role", choices=_choices(ROLE_WORDS), default="member")
+    role = SelectField("Role", choices=_choices(MEMBER_ROLE_WORDS), default=MemberRole.MEMBER)
     remove = BooleanField("Remove")
 
 

@@ -14,20 +14,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
-from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
+from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
-from app.rules.cases import STATUS_WORDS
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
 from app.web.cases.display import attach_errors, form_errors, london_date, london_datetime
 from app.web.cases.forms import (
     BLANK_ROWS,
-    ROLE_WORDS,
     ActionForm,
     ActionStateForm,
     EditActionForm,
@@ -46,12 +43,6 @@ def _helpers() -> dict[str, Any]:
         "london_date": london_date,
         "london_datetime": london_datetime,
         "form_errors": form_errors,
-        "STATUS_WORDS": STATUS_WORDS,
-        "OWNERS": OWNERS,
-        "BARRIERS": BARRIERS,
-        "SUPPORT": SUPPORT,
-        "ROLE_WORDS": ROLE_WORDS,
-        "KIND_WORDS": KIND_WORDS,
     }
 
 

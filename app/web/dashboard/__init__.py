@@ -11,8 +11,7 @@ from app.models.types import utcnow
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
 from app.rules.calendar import day_words
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS
+from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
 from app.web.access import programme_required
 
 bp = Blueprint("dashboard", __name__)

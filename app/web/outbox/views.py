@@ -19,10 +19,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import OutboxMessage
-from app.models.outbox import OUTBOX_STATUSES
 from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
+from app.rules.vocabulary import OUTBOX_STATUSES
 from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, url_for
 
 from app.rules.calendar import london_day_words, london_moment_words
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS, STATUS_WORDS
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Case
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
 from app.models.types import utcnow
 from app.operations.assignment import assign_case, close_case
 from app.operations.errors import UserError
@@ -24,6 +23,7 @@ from app.queries.case_list import (
     rep_choices,
     unassigned_open_cases,
 )
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.programme import display
