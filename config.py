@@ -67,6 +67,9 @@ class Config:
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
 
+    # Largest request accepted (an upload): beyond it the request gets a 413 page.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
+
     # Security
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

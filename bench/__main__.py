@@ -29,6 +29,7 @@ from bench.measure import (
 )
 from bench.pages import measure_pages
 from bench.report import Report, errored
+from bench.web_import import measure_web_import
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -107,6 +108,7 @@ def run_all(report, db, folder, small, large, runs, quick, now) -> None:
     bench = Bench(db, app, large, files, report, runs, not quick, now, today)
     measure_startup(bench)
     measure_import(bench)
+    measure_web_import(bench)
     loaded = load.finish(app, db, files, now, today)
     measure_insights(bench)
     sweep_line = measure_sweep(bench)

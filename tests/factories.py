@@ -90,3 +90,31 @@ def add_snapshot(
     apply_snapshots(area, [snap], latest_before=before, now=now, actor_id=actor_id)
     db.session.flush()
     return snap
+
+
+def agreeable_plan(case, actor: User, now: datetime) -> None:
+    """Give the case a plan that can be agreed: a barrier, a target of 9 members two months
+    ahead, one open action (through the real operations)."""
+    from datetime import timedelta
+
+    from app.operations import case_actions as ops
+
+    today = now.date()
+    ops.save_plan(
+        case,
+        barriers=["recruitment"],
+        barriers_text="",
+        target_members=9,
+        target_on=today + timedelta(days=60),
+        support=[],
+        actor=actor,
+        now=now,
+    )
+    ops.add_action(
+        case,
+        description="Invite two residents",
+        owner="partnership",
+        due_on=today + timedelta(days=14),
+        actor=actor,
+        now=now,
+    )

@@ -15,8 +15,19 @@ from app.queries.insights import area_ids_for, as_json, programme_insights
 @click.command("insights")
 @click.option("--json", "json_out", is_flag=True, help="The SPEC 2.6 object as JSON on stdout.")
 @click.option("--area", "areas", multiple=True, metavar="CODE", help="Only these areas.")
-def insights_command(json_out: bool, areas: tuple[str, ...]) -> None:
-    """Programme insights, for the whole programme or the areas given."""
+@click.option(
+    "--from", "first_year", type=int, metavar="YEAR", help="First review year (included)."
+)
+@click.option("--to", "last_year", type=int, metavar="YEAR", help="Last review year (included).")
+def insights_command(
+    json_out: bool, areas: tuple[str, ...], first_year: int | None, last_year: int | None
+) -> None:
+    """Programme insights, for the whole programme or the areas given, over every review year
+    or those from --from to --to (e.g. --from 2015 --to 2021 for the 2021 summary's span)."""
+    if first_year is not None and last_year is not None and first_year > last_year:
+        raise click.BadParameter(
+            f"--from {first_year} is after --to {last_year}", param_hint="--from/--to"
+        )
     area_ids = None
     if areas:
         codes = {code.strip().upper() for code in areas}
@@ -25,7 +36,7 @@ def insights_command(json_out: bool, areas: tuple[str, ...]) -> None:
         if unknown:
             raise click.BadParameter(f"unknown area(s): {', '.join(unknown)}", param_hint="--area")
         area_ids = area_ids_for(codes=sorted(codes))
-    figures = as_json(programme_insights(area_ids))
+    figures = as_json(programme_insights(area_ids, first_year, last_year))
     if json_out:
         click.echo(json.dumps(figures, indent=2))
         return

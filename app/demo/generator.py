@@ -11,7 +11,12 @@ The construction is top-down:
 2. who those members are: a core of 276 people present in all seven reviews, then each year
    stayers, a few returners and exactly the wanted number of first-time members;
 3. residency, roles, workers and LTO representatives (never counted);
-4. in-year updates for the areas under criteria in 2021, twelve of which come back within.
+4. in-year updates for the areas under criteria in 2021, twelve of which come back within;
+5. annual reviews after 2021, up to ``last_review_year``, in the same style: each year some
+   members leave and new ones join, and areas move between within, at and under criteria.
+   They come from a random generator of their own, drawn after everything else, so the
+   2015-2021 data (and every published figure over those years) is the same whatever the
+   last review year.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import datetime
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from app.rules.vocabulary import UNCOUNTED_ROLES
 
 # --------------------------------------------------------------------------- public types
 
@@ -98,6 +105,12 @@ CORE_AREAS_3PLUS = 44  # areas with at least three
 MAX_CORE_PER_AREA = 6  # stays below the smallest roster we plan for the under-criteria areas
 RETURNED_AFTER_2021 = 12  # of the 2021 under-criteria areas, back within after follow-up
 AT_THRESHOLD_2021_UPDATED = 4  # at-threshold areas that grow in-year (no effect on figures)
+# After 2021: chance of each status next year, given this year's (areas are sticky).
+LATER_STATUS_ODDS = {
+    "under": (("under", 0.45), ("threshold", 0.2), ("fine", 0.35)),
+    "threshold": (("under", 0.15), ("threshold", 0.35), ("fine", 0.5)),
+    "fine": (("under", 0.07), ("threshold", 0.07), ("fine", 0.86)),
+}
 UPDATES_FROM = datetime.date(2021, 10, 1)
 UPDATES_TO = datetime.date(2022, 8, 31)
 
@@ -112,7 +125,6 @@ REGIONS = (
     "South East",
     "South West",
 )
-UNCOUNTED_ROLES = ("worker", "lto_rep")
 ROLE_ORDER = ("chair", "vice_chair", "treasurer", "secretary", "member", "worker", "lto_rep")
 
 # --------------------------------------------------------------------------- word lists
@@ -725,8 +737,76 @@ def _annual_reviews(
     }
 
 
-def generate(seed: int = 2021) -> DemoProgramme:
-    """The demo programme for ``seed``; the same seed always gives the same programme."""
+def _status_of(roster: Sequence[DemoMember]) -> str:
+    members, residents = _counts(roster)
+    if not _within(members, residents):
+        return "under"
+    return "threshold" if members == MIN_MEMBERS else "fine"
+
+
+def _later_target(
+    rng: random.Random, roster: tuple[DemoMember, ...], status: str
+) -> tuple[int, int]:
+    members, residents = _counts(roster)
+    if status == "threshold":
+        return _eight_target(roster)
+    if status == "under":
+        smaller = rng.randint(5, 7)
+        return smaller, min(residents, max(smaller // 2 + 1, smaller - 2))
+    if _within(members, residents) and members > MIN_MEMBERS:
+        grow = rng.choice((-1, 0, 0, 1, 2))
+        target = (members + grow, residents + grow)
+        if target[0] > MIN_MEMBERS and _within(*target):
+            return target
+        return members, residents
+    return _above_target(rng, roster)
+
+
+def _churn(
+    rng: random.Random, people: _People, area: int, roster: tuple[DemoMember, ...]
+) -> tuple[DemoMember, ...]:
+    """A few plain members leave and as many new people join, resident for resident."""
+    plain = [m for m in roster if m.role == "member"]
+    leaving = rng.sample(plain, min(len(plain), rng.choice((0, 1, 2, 2, 3))))
+    gone = {m.person_id for m in leaving}
+    kept = [m for m in roster if m.person_id not in gone]
+    for m in leaving:
+        kept.append(_member(people, people.new(area, float(m.resident)), m.resident, "member"))
+    return _sorted_roster(kept)
+
+
+def _later_reviews(
+    rng: random.Random,
+    people: _People,
+    latest: list[tuple[DemoMember, ...]],
+    years: Sequence[int],
+    unassigned: Sequence[int],
+) -> dict[int, list[tuple[DemoMember, ...]]]:
+    """Annual reviews after 2021, each area starting from its latest roster. The areas with
+    no rep are under criteria in the last review, so the unassigned queue has cases."""
+    people.rng = rng  # new people's names come from this generator too
+    reviews: dict[int, list[tuple[DemoMember, ...]]] = {}
+    rosters = list(latest)
+    for year in years:
+        for a, roster in enumerate(rosters):
+            odds = LATER_STATUS_ODDS[_status_of(roster)]
+            status = rng.choices([s for s, _p in odds], [p for _s, p in odds])[0]
+            if year == years[-1] and a in unassigned:
+                status = "under"
+            reshaped = _reshape(
+                rng, people, a, _churn(rng, people, a, roster), _later_target(rng, roster, status)
+            )
+            if reshaped is None:  # not possible by leaving alone: residents join instead
+                reshaped = _reshape(rng, people, a, roster, _above_target(rng, roster))
+            assert reshaped is not None
+            rosters[a] = reshaped
+        reviews[year] = list(rosters)
+    return reviews
+
+
+def generate(seed: int = 2021, last_review_year: int = REVIEW_YEARS[-1]) -> DemoProgramme:
+    """The demo programme for ``seed``, with annual reviews up to ``last_review_year``; the
+    same arguments always give the same programme."""
     rng = random.Random(seed)
     people = _People(rng)
     weakness = [rng.random() for _ in range(AREA_COUNT)]
@@ -745,7 +825,6 @@ def generate(seed: int = 2021) -> DemoProgramme:
         for a, roster in enumerate(reviews[year])
     ]
     snapshots += [DemoSnapshot(codes[a], "update", None, day, r) for a, day, r in updates]
-    snapshots.sort(key=lambda s: (s.effective, s.area_code))
 
     reps = _reps(rng)
     rep_emails = _rep_for_area(rng, reps)
@@ -756,4 +835,24 @@ def generate(seed: int = 2021) -> DemoProgramme:
         DemoArea(codes[a], names[a], rep_emails[a], _contacts(rng, latest[a], taken))
         for a in range(AREA_COUNT)
     ]
+
+    later_years = range(REVIEW_YEARS[-1] + 1, last_review_year + 1)
+    if later_years:
+        after_updates = list(latest)
+        for a, _day, roster in sorted(updates, key=lambda u: u[1]):
+            after_updates[a] = roster
+        unassigned = [a for a, email in enumerate(rep_emails) if email is None]
+        later = _later_reviews(
+            random.Random(seed * 1_000_003 + last_review_year),
+            people,
+            after_updates,
+            later_years,
+            unassigned,
+        )
+        snapshots += [
+            DemoSnapshot(codes[a], "annual", year, _review_date(year), roster)
+            for year in later_years
+            for a, roster in enumerate(later[year])
+        ]
+    snapshots.sort(key=lambda s: (s.effective, s.area_code))
     return DemoProgramme(tuple(reps), tuple(areas), tuple(snapshots))

@@ -39,14 +39,28 @@ def is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(Area))
 
 
+# The demo's latest annual review is the most recent 30 September at least this long ago, so
+# that its casework and recent updates fit between that review and today.
+REVIEW_TO_TODAY_DAYS = 45
+
+
+def latest_review_year(now: datetime) -> int:
+    """The review year whose 30 September review comes shortly before `now`."""
+    today = now.date()
+    year = today.year
+    if today < date(year, 9, 30) + timedelta(days=REVIEW_TO_TODAY_DAYS):
+        year -= 1
+    return year
+
+
 def load_demo(*, now: datetime, seed: int = 2021, progress=None) -> DemoLogins:
     """Build the demo programme in the current transaction (the caller commits)."""
-    programme = generate(seed)
+    programme = generate(seed, latest_review_year(now))
     password_hash = hash_password(DEMO_PASSWORD)
     users = _users(programme, password_hash, now)
     _areas(programme, users, now)
     _snapshots(programme, progress)
-    _recent_updates(programme, now, random.Random(seed))
+    _recent_updates(programme, now, random.Random(seed), latest_review_year(now))
     casework_rep = _casework(now, random.Random(seed))
     db.session.flush()
     return DemoLogins(
@@ -135,7 +149,13 @@ RECENT = (
 )
 
 
-def _recent_updates(programme: DemoProgramme, now: datetime, rng: random.Random) -> None:
+def _recent_updates(
+    programme: DemoProgramme, now: datetime, rng: random.Random, review_year: int
+) -> None:
+    # The updates' days ago are scaled to fall after the latest review (a snapshot dated
+    # before an area's latest one changes no case).
+    since_review = (now.date() - date(review_year, 9, 30)).days
+    scale = min(1.0, (since_review - 1) / max(days for days, _w, _s in RECENT))
     last: dict[str, tuple] = {}
     for snap in programme.snapshots:
         last[snap.area_code] = snap.members
@@ -157,7 +177,7 @@ def _recent_updates(programme: DemoProgramme, now: datetime, rng: random.Random)
             roster += residents[5 : 5 + 8 - len(roster)]
         else:  # enough members, too few residents
             roster = residents[:3] + others[:6]
-        moment = now - timedelta(days=days_ago)
+        moment = now - timedelta(days=max(1, round(days_ago * scale)))
         update = SnapshotInput(
             area_code=code,
             kind="update",

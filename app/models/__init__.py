@@ -3,6 +3,7 @@
 from app.models.areas import Area, Contact
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
+from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
 from app.models.snapshots import Person, RosterEntry, Snapshot
@@ -16,6 +17,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Contact",
+    "ImportRun",
     "OutboxMessage",
     "Person",
     "RosterEntry",

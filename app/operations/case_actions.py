@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
+
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
 from app.operations.casework import open_case_for, record_event
@@ -17,10 +19,11 @@ from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.case_filters import london_today
 from app.rules.calendar import day_words
-from app.rules.cases import TransitionError, check_transition
+from app.rules.cases import PlanFacts, TransitionError, check_transition, plan_gaps
 from app.rules.criteria import Evaluation, evaluate
 from app.rules.vocabulary import (
     BARRIER_WORDS,
+    CONTACT_METHODS,
     FLAG_WORDS,
     MEMBER_ROLES,
     OPEN_STATUSES,
@@ -92,6 +95,8 @@ def change_status(
         check_transition(case.status, target, actor.role, reason)
     except TransitionError as exc:
         raise InvalidInput({"target": str(exc)}) from None
+    if target == "plan_agreed":
+        _check_plan_can_be_agreed(case, now)
     before = case.status
     case.status = target
     if target == "contacted" and case.contacted_at is None:
@@ -107,6 +112,78 @@ def change_status(
         words += f": {case.closed_reason}"
     record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
     return words
+
+
+def _min_members() -> int:
+    return int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8))
+
+
+def _check_plan_can_be_agreed(case: Case, now: datetime) -> None:
+    plan = case.plan
+    facts = None
+    if plan is not None:
+        facts = PlanFacts(
+            barriers=len(plan.barriers or []),
+            target_members=plan.target_members,
+            target_on=plan.target_on,
+            open_actions=sum(1 for a in plan.actions if a.status == "open"),
+        )
+    gaps = plan_gaps(facts, london_today(now), _min_members())
+    if gaps:
+        raise InvalidInput(
+            {"target": "The plan can't be agreed yet: it needs " + "; ".join(gaps) + "."}
+        )
+
+
+# --- contact with the partnership -------------------------------------------------------------
+
+
+def record_contact(
+    case: Case,
+    *,
+    on: date | None,
+    method: str,
+    with_whom: str,
+    outcome: str,
+    actor: User,
+    now: datetime,
+) -> None:
+    """Record a contact with the partnership; the first one moves a new case to contacted."""
+    _check_may_change(case, actor)
+    _check_open(case)
+    with_whom, outcome = (with_whom or "").strip(), (outcome or "").strip()
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    if on is None:
+        errors["on"] = "Enter the date of the contact."
+    elif on > today:
+        errors["on"] = "The date of the contact can't be in the future."
+    elif on < case.opened_on:
+        errors["on"] = "The date of the contact is before the case was opened."
+    if method not in CONTACT_METHODS:
+        errors["method"] = "Choose how you were in contact."
+    if not with_whom:
+        errors["with_whom"] = "Say who you were in contact with."
+    elif len(with_whom) > MAX_NAME:
+        errors["with_whom"] = f"Use at most {MAX_NAME} characters for who it was with."
+    if not outcome:
+        errors["outcome"] = "Write what came of it."
+    elif len(outcome) > MAX_NOTE:
+        errors["outcome"] = f"Use at most {MAX_NOTE} characters for the outcome."
+    if errors:
+        raise InvalidInput(errors)
+    assert on is not None
+    how = CONTACT_METHODS[method].lower()
+    record_event(
+        case,
+        "contact",
+        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
+        now=now,
+        actor_id=actor.id,
+        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
+    )
+    if case.status == "new":
+        change_status(case, "contacted", actor, now)
 
 
 def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
@@ -162,6 +239,10 @@ def save_plan(
         "support": support,
     }
     created = plan is None
+    if created and not (barriers or barriers_text or target_members or target_on or support):
+        raise InvalidInput(
+            {"barriers": "The plan is empty: choose a barrier, or set a target or the support."}
+        )
     if plan is None:
         plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
         db.session.add(plan)

@@ -7,7 +7,7 @@ from datetime import date
 from math import ceil
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
@@ -81,9 +81,22 @@ class AreaRow:
     open_case_status: str | None
 
 
+def seen_by_rep(rep_id: int):
+    """A rep sees the areas they are the rep of and the area of every case assigned to them
+    (a case assigned from the unassigned queue leaves the area's own rep unchanged)."""
+    assigned_case = aliased(Case)
+    assigned = (
+        select(assigned_case.id)
+        .where(assigned_case.area_id == Area.id, assigned_case.rep_id == rep_id)
+        .correlate(Area)
+        .exists()
+    )
+    return or_(Area.rep_id == rep_id, assigned)
+
+
 def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     if not viewer.is_programme:
-        query = query.where(Area.rep_id == viewer.id)
+        query = query.where(seen_by_rep(viewer.id))
     if f.flag in ("under_criteria", "at_threshold"):
         query = query.where(Area.current_flag == f.flag)
     elif f.flag == "within":

@@ -121,6 +121,12 @@ def london_today(now: datetime) -> date:
     return now.astimezone(LONDON).date()
 
 
+def needs_a_rep():
+    """A case needs a rep when it has none or its rep's account is deactivated."""
+    inactive = select(User.id).where(User.active.is_(False))
+    return or_(Case.rep_id.is_(None), Case.rep_id.in_(inactive))
+
+
 def overdue_clause(now: datetime):
     """Cases with an open action whose due date is before today (London)."""
     return exists(
@@ -154,7 +160,7 @@ def apply_filters(query: Select, f: CaseFilters, now: datetime) -> Select:
             )
         )
     if f.unassigned:
-        query = query.where(Case.rep_id.is_(None))
+        query = query.where(needs_a_rep())
     if f.overdue:
         query = query.where(overdue_clause(now))
     if f.returned:

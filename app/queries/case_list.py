@@ -146,12 +146,12 @@ def unassigned_open_cases(now: datetime) -> list[CaseRow]:
 
 
 def assignable_users() -> list[User]:
-    """Active users a case or area may be assigned to: reps first, then the programme team."""
+    """The reps a case or area may be given to: active reps only, by name."""
     return list(
         db.session.scalars(
             select(User)
-            .where(and_(User.active.is_(True), User.role.in_(("rep", "programme"))))
-            .order_by(case((User.role == "rep", 0), else_=1), User.name, User.id)
+            .where(and_(User.active.is_(True), User.role == "rep"))
+            .order_by(User.name, User.id)
         )
     )
 

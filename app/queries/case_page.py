@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import ActionPlan, Case, CaseEvent, RosterEntry, Snapshot, User
+from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
 from app.queries.case_filters import london_today
 from app.rules.cases import allowed_transitions
 from app.rules.vocabulary import (
@@ -41,6 +41,7 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
         "Plan & actions",
         (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
     ),
+    "contacts": ("Contacts", (E.CONTACT,)),
     "notes": ("Notes", (E.NOTE,)),
     "emails": ("Emails", PASSIVE_EVENT_KINDS),
     "membership": ("Membership", (E.MEMBERSHIP_UPDATED, E.EVALUATED)),
@@ -80,6 +81,8 @@ class CasePage:
     transitions: tuple[str, ...]
     later_case_id: int | None
     today: date
+    last_contact: CaseEvent | None  # the latest contact by its date (then by when recorded)
+    contact_names: tuple[str, ...]  # the area's contacts, to suggest for "with whom"
 
     @property
     def open_actions(self):
@@ -96,7 +99,7 @@ def load_case(case_id: int) -> Case | None:
         select(Case)
         .where(Case.id == case_id)
         .options(
-            joinedload(Case.area),
+            joinedload(Case.area).selectinload(Area.contacts),
             joinedload(Case.rep),
             selectinload(Case.plan).selectinload(ActionPlan.actions),
         )
@@ -120,12 +123,29 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         trend=member_trend(case.area_id),
         roster=(roster := current_roster(case.area_id))[1],
         roster_on=roster[0],
-        transitions=tuple(t for t in allowed_transitions(case.status, user.role) if t != "closed"),
+        # Closing has its own page; a case becomes contacted by recording a contact.
+        transitions=tuple(
+            t
+            for t in allowed_transitions(case.status, user.role)
+            if t not in ("closed", "contacted")
+        ),
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
         ),
         today=london_today(now),
+        last_contact=last_contact(case.id),
+        contact_names=tuple(c.name for c in case.area.contacts),
     )
+
+
+def last_contact(case_id: int) -> CaseEvent | None:
+    """The case's latest recorded contact, by the contact's own date (one query)."""
+    contacts = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "contact")
+    ).all()
+    if not contacts:
+        return None
+    return max(contacts, key=lambda e: (str(e.data.get("on", "")), e.created_at, e.id))
 
 
 def timeline(case_id: int, group: str = "all") -> list[CaseEvent]:

@@ -7,6 +7,7 @@ from here, so they cannot disagree."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, case, distinct, func, select
@@ -31,8 +32,20 @@ KEYS = (
 )
 
 
-def _counted(area_ids: Sequence[int] | None) -> Select:
-    """(area_id, review_year, person_ref) for every counted member of every annual review."""
+def _in_years(query: Select, years: tuple[int | None, int | None]) -> Select:
+    first, last = years
+    if first is not None:
+        query = query.where(Snapshot.review_year >= first)
+    if last is not None:
+        query = query.where(Snapshot.review_year <= last)
+    return query
+
+
+def _counted(
+    area_ids: Sequence[int] | None, years: tuple[int | None, int | None] = (None, None)
+) -> Select:
+    """(area_id, review_year, person_ref) for every counted member of every annual review
+    (of the review years `years` = (first, last), either end open when None)."""
     query = (
         select(
             Snapshot.area_id.label("area_id"),
@@ -44,7 +57,7 @@ def _counted(area_ids: Sequence[int] | None) -> Select:
     )
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(area_ids))
-    return query
+    return _in_years(query, years)
 
 
 def _by_year(rows, years: list[int]) -> dict[int, int]:
@@ -54,14 +67,24 @@ def _by_year(rows, years: list[int]) -> dict[int, int]:
     return counts
 
 
-def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
-    """Every SPEC 2.6 figure for the programme, or for the areas given (years as int keys)."""
+def programme_insights(
+    area_ids: Sequence[int] | None = None,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> dict[str, Any]:
+    """Every insights figure for the programme, or for the areas given (years as int keys),
+    over the review years from `first_year` to `last_year` (both included; None: no limit).
+
+    "All reviews" means every review year in that range; a member is new in the first year
+    they were a counted member anywhere, ever (so a range starting later still shows who was
+    really new); returned cases are those opened in the range's years."""
     if area_ids is not None:
         area_ids = list(area_ids)
-    counted = _counted(area_ids).subquery("counted")
+    span = (first_year, last_year)
+    counted = _counted(area_ids, span).subquery("counted")
     session = db.session
 
-    annual = select(Snapshot.review_year).where(Snapshot.kind == "annual")
+    annual = _in_years(select(Snapshot.review_year).where(Snapshot.kind == "annual"), span)
     if area_ids is not None:
         annual = annual.where(Snapshot.area_id.in_(area_ids))
     years = sorted(int(y) for y in session.scalars(annual.distinct()))
@@ -83,7 +106,7 @@ def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
 
     # A member is new in the first year they are a counted member anywhere in the programme.
     everywhere = _counted(None).subquery("everywhere")
-    first_year = (
+    first_seen = (
         select(everywhere.c.person, func.min(everywhere.c.year).label("first"))
         .group_by(everywhere.c.person)
         .subquery("first_year")
@@ -91,8 +114,8 @@ def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
     new_rows = session.execute(
         select(counted.c.year, func.count(distinct(counted.c.person)))
         .join(
-            first_year,
-            and_(first_year.c.person == counted.c.person, first_year.c.first == counted.c.year),
+            first_seen,
+            and_(first_seen.c.person == counted.c.person, first_seen.c.first == counted.c.year),
         )
         .group_by(counted.c.year)
     ).all()
@@ -124,8 +147,11 @@ def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
             )
         ).one()
 
-    flags = select(Snapshot.review_year, Snapshot.flag, func.count()).where(
-        Snapshot.kind == "annual", Snapshot.flag.is_not(None)
+    flags = _in_years(
+        select(Snapshot.review_year, Snapshot.flag, func.count()).where(
+            Snapshot.kind == "annual", Snapshot.flag.is_not(None)
+        ),
+        span,
     )
     if area_ids is not None:
         flags = flags.where(Snapshot.area_id.in_(area_ids))
@@ -136,6 +162,7 @@ def programme_insights(area_ids: Sequence[int] | None = None) -> dict[str, Any]:
     returned = select(func.count()).select_from(Case).where(Case.returned_on.is_not(None))
     if area_ids is not None:
         returned = returned.where(Case.area_id.in_(area_ids))
+    returned = _opened_in(returned, *span)
 
     return {
         "review_years": years,
@@ -163,9 +190,32 @@ def as_json(insights: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def returns_by_month(area_ids: Sequence[int] | None = None) -> list[tuple[str, int]]:
-    """("YYYY-MM", number of cases that returned within criteria that month), oldest first."""
-    query = select(Case.returned_on).where(Case.returned_on.is_not(None))
+def _opened_in(query: Select, first_year: int | None, last_year: int | None) -> Select:
+    if first_year is not None:
+        query = query.where(Case.opened_on >= date(first_year, 1, 1))
+    if last_year is not None:
+        query = query.where(Case.opened_on <= date(last_year, 12, 31))
+    return query
+
+
+def review_years(area_ids: Sequence[int] | None = None) -> list[int]:
+    """Every annual review year stored (for these areas), oldest first."""
+    query = select(Snapshot.review_year).where(Snapshot.kind == "annual").distinct()
+    if area_ids is not None:
+        query = query.where(Snapshot.area_id.in_(list(area_ids)))
+    return sorted(int(y) for y in db.session.scalars(query))
+
+
+def returns_by_month(
+    area_ids: Sequence[int] | None = None,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> list[tuple[str, int]]:
+    """("YYYY-MM", number of cases that returned within criteria that month), oldest first;
+    with a range of review years, only the cases opened in those years (as the insights)."""
+    query = _opened_in(
+        select(Case.returned_on).where(Case.returned_on.is_not(None)), first_year, last_year
+    )
     if area_ids is not None:
         query = query.where(Case.area_id.in_(list(area_ids)))
     counts: dict[str, int] = {}

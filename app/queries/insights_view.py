@@ -220,6 +220,12 @@ class Chart:
     x_labels: tuple[str, ...]
     series: tuple[tuple[str, tuple[int, ...]], ...]  # (label, values in x order)
     sparse: bool = False  # the table leaves out rows that are all zero (months with no returns)
+    # Labels on the x axis (the table keeps every row): None = every label.
+    axis_labels: tuple[str, ...] | None = None
+    # A first point left out of the chart because it would dwarf the rest (the table keeps it),
+    # with the sentence that says so.
+    left_out: str | None = None
+    stacked: bool = False
 
     @property
     def rows(self) -> list[tuple[str, tuple[int, ...]]]:
@@ -254,12 +260,46 @@ def _yearly_chart(name: str, title: str, insights: Mapping[str, Any], keys: Sequ
     )
 
 
+def _new_members_chart(insights: Mapping[str, Any]) -> Chart:
+    """New members by year. In the first review year everyone is new: that bar would dwarf the
+    rest, so the chart starts a year later and says so (the table keeps the first year)."""
+    full = _yearly_chart(
+        "new-members", "New members by review year", insights, ["new_members_by_year"]
+    )
+    if len(full.x_labels) < 2:
+        return full
+    first, count = full.x_labels[0], full.series[0][1][0]
+    if count != insights["members_by_year"].get(int(first), 0):
+        return full  # a range starting later: its first year is not "everyone new"
+    return Chart(
+        name=full.name,
+        title=full.title,
+        x_title=full.x_title,
+        x_labels=full.x_labels,
+        series=full.series,
+        left_out=(
+            f"{first}, the first review year, is left out of the chart: all its "
+            f"{count:,} members were new then. The table gives it."
+        ),
+    )
+
+
+def _quarter_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Of month labels ('Oct 2021'), the first months of quarters; every one for a short span."""
+    if len(labels) <= 12:
+        return tuple(labels)
+    quarterly = tuple(m for m in labels if m[:3] in ("Jan", "Apr", "Jul", "Oct"))
+    if len(quarterly) > 16:  # years of months: label each January only
+        return tuple(m for m in labels if m.startswith("Jan"))
+    return quarterly
+
+
 def chart(name: str, insights: Mapping[str, Any], returns: Sequence[tuple[str, int]]) -> Chart:
     """The chart called `name` (one of CHART_NAMES); KeyError for any other name."""
     if name == "members":
         return _yearly_chart(name, "Counted members by review year", insights, ["members_by_year"])
     if name == "new-members":
-        return _yearly_chart(name, "New members by review year", insights, ["new_members_by_year"])
+        return _new_members_chart(insights)
     if name == "areas":
         return _yearly_chart(
             name,
@@ -276,6 +316,7 @@ def chart(name: str, insights: Mapping[str, Any], returns: Sequence[tuple[str, i
             x_labels=tuple(month_label(m) for m, _n in months),
             series=(("Cases returned within criteria", tuple(n for _m, n in months)),),
             sparse=True,
+            axis_labels=_quarter_labels([month_label(m) for m, _n in months]),
         )
     raise KeyError(name)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
 from app.queries.case_filters import STALE_AFTER_DAYS, london_today, overdue_clause
+from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
 
 
@@ -34,8 +35,10 @@ class MyCaseRow:
     status_words: str
     members: int | None
     residents: int | None
+    distance: str | None  # what would bring it within criteria, in words
     overdue: bool  # has an open action past its due date
     escalated: bool
+    new: bool  # not yet contacted: the rep has still to make the first contact
     stale: bool  # no activity for STALE_AFTER_DAYS
     last_activity_at: datetime
     next_action: NextAction | None
@@ -43,7 +46,7 @@ class MyCaseRow:
 
 def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
     """The open cases assigned to `user`: overdue actions first, then escalated cases, then
-    the longest untouched."""
+    the rest; within each, new (not yet contacted) cases first, then the longest untouched."""
     overdue = overdue_clause(now)
     escalated = Case.escalated_count > 0
     query = (
@@ -54,6 +57,8 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
         .order_by(
             sql_case((overdue, 0), else_=1),
             sql_case((escalated, 0), else_=1),
+            # Within the same urgency, cases nobody has contacted yet come first.
+            sql_case((Case.status == "new", 0), else_=1),
             Case.last_activity_at,
             Case.id,
         )
@@ -73,14 +78,22 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
             status_words=STATUS_WORDS[case.status],
             members=case.area.current_members,
             residents=case.area.current_residents,
+            distance=_distance_words(case.area.current_members, case.area.current_residents),
             overdue=bool(is_overdue),
             escalated=case.escalated_count > 0,
+            new=case.status == "new",
             stale=case.last_activity_at < stale_before,
             last_activity_at=case.last_activity_at,
             next_action=next_actions.get(case.id),
         )
         for case, is_overdue in rows
     ]
+
+
+def _distance_words(members: int | None, residents: int | None) -> str | None:
+    if members is None or residents is None:
+        return None
+    return describe_distance(distance_to_criteria(members, residents))
 
 
 def _next_actions(case_ids: list[int], today: date) -> dict[int, NextAction]:

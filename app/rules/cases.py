@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS, CaseStatus, Flag, UserRole
@@ -89,3 +90,35 @@ def check_transition(status: str, target: str, role: str, reason: str | None = N
         )
     if target == CaseStatus.CLOSED and not (reason and reason.strip()):
         raise TransitionError("Give a reason for closing the case.")
+
+
+# --- what "plan agreed" needs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the rules need to know of a case's plan to let it be agreed."""
+
+    barriers: int
+    target_members: int | None
+    target_on: date | None
+    open_actions: int
+
+
+def plan_gaps(plan: PlanFacts | None, today: date, min_members: int) -> tuple[str, ...]:
+    """What a plan still lacks before it can be agreed (empty: it can be).
+
+    A plan means a plan: at least one barrier, a target of at least the criteria's minimum
+    members, a target date after today and at least one open action."""
+    if plan is None:
+        plan = PlanFacts(0, None, None, 0)
+    gaps = []
+    if plan.barriers < 1:
+        gaps.append("at least one barrier")
+    if plan.target_members is None or plan.target_members < min_members:
+        gaps.append(f"a target of at least {min_members} members")
+    if plan.target_on is None or plan.target_on <= today:
+        gaps.append("a target date in the future")
+    if plan.open_actions < 1:
+        gaps.append("at least one open action")
+    return tuple(gaps)

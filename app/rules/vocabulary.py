@@ -119,6 +119,7 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     STATUS_CHANGED = "status_changed"
     NOTE = "note"
+    CONTACT = "contact"
     PLAN_UPDATED = "plan_updated"
     ACTION_ADDED = "action_added"
     ACTION_UPDATED = "action_updated"
@@ -144,6 +145,7 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.ACTION_DONE: "Action done",
     EventKind.ACTION_DROPPED: "Action dropped",
     EventKind.NOTE: "Note",
+    EventKind.CONTACT: "Contact",
     EventKind.EMAIL_SENT: "Email sent",
     EventKind.EMAIL_FAILED: "Email failed",
     EventKind.MEMBERSHIP_UPDATED: "Membership update",
@@ -209,6 +211,19 @@ SUPPORT_WORDS: dict[str, str] = {
 }
 
 
+class ContactMethod(StrEnum):
+    """How a rep reached the partnership (a contact recorded on a case)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MEETING = "meeting"
+    VISIT = "visit"
+    OTHER = "other"
+
+
+CONTACT_METHODS: dict[str, str] = {m: m.value.capitalize() for m in ContactMethod}
+
+
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
@@ -264,4 +279,5 @@ def template_globals() -> dict[str, object]:
         "OWNERS": OWNER_WORDS,
         "BARRIERS": BARRIER_WORDS,
         "SUPPORT": SUPPORT_WORDS,
+        "CONTACT_METHODS": CONTACT_METHODS,
     }

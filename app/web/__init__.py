@@ -20,6 +20,8 @@ BLUEPRINTS = (
     "insights",
     "outbox",
     "optout",
+    "imports",
+    "due",
 )
 
 

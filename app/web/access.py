@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
+from app.queries.areas import seen_by_rep
 
 __all__ = [
     "admin_required",
@@ -74,7 +75,7 @@ def visible_areas(user: User) -> Select:
     """A select of the areas `user` may see."""
     query = select(Area)
     if not user.is_programme:
-        query = query.where(Area.rep_id == user.id)
+        query = query.where(seen_by_rep(user.id))
     return query
 
 

@@ -34,7 +34,12 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone SVG document (text), without scripts."""
-    graph = pygal.Bar(
+    x_labels, series = list(chart.x_labels), [(label, list(v)) for label, v in chart.series]
+    if chart.left_out:  # the first point is in the table, not in the chart
+        x_labels, series = x_labels[1:], [(label, values[1:]) for label, values in series]
+    axis = list(chart.axis_labels) if chart.axis_labels is not None else x_labels
+    few = len(x_labels) <= 12
+    graph = (pygal.StackedBar if chart.stacked else pygal.Bar)(
         title=chart.title,
         x_title=chart.x_title,
         style=_STYLE,
@@ -44,18 +49,21 @@ def render_svg(chart: Chart) -> str:
         js=[],
         show_legend=len(chart.series) > 1,
         legend_at_bottom=True,
-        print_values=len(chart.x_labels) <= 12,
-        # Many bars (months over years): label one bar in twelve so the labels stay readable.
-        show_minor_x_labels=len(chart.x_labels) <= 12,
+        print_values=few and not chart.stacked,
+        # Many bars (months over years): only the axis labels chosen (e.g. one a quarter) show,
+        # in full: pygal would otherwise cut every label to "…".
+        show_minor_x_labels=few,
+        truncate_label=-1,
+        x_label_rotation=0 if few else 30,
         min_scale=1,
         max_scale=8,
         no_data_text="No data",
     )
-    graph.x_labels = list(chart.x_labels)
-    if len(chart.x_labels) > 12:
-        graph.x_labels_major = list(chart.x_labels)[::12]
-    for label, values in chart.series:
-        graph.add(label, list(values))
+    graph.x_labels = x_labels
+    if not few:
+        graph.x_labels_major = axis
+    for label, values in series:
+        graph.add(label, values)
     tree = graph.render_tree()
     for parent in list(tree.iter()):
         for child in list(parent):

@@ -233,6 +233,10 @@ def test_insights(open_page, demo):
     page = open_page(PROGRAMME_EMAIL)
     main_nav(page).get_by_role("link", name="Insights").click()
     expect(h1(page)).to_have_text("Programme insights")
+    # The 2021 summary's span: review years 2015 to 2021, the 2021 review shown.
+    page.get_by_label("From review year").select_option("2015")
+    page.get_by_label("To review year").select_option("2021")
+    page.get_by_role("button", name="Show").click()
     expect(page.get_by_label("Review year", exact=True)).to_have_value("2021")
     # The 2021 summary: 1,506 counted members in 2021, 1,455 in 2020.
     year = page.get_by_role("table", name=re.compile("^The 2021 review's figures"))

@@ -55,11 +55,17 @@ def test_rep_works_a_case_until_the_area_is_back_within_criteria(page, live_app)
     check_accessibility(page)
     screenshot(page, "rep-flow-case-start")
 
-    # Records contact.
-    status.get_by_role("button", name="Change status to Contacted").click()
-    expect(flash(page, "Status changed to Contacted.")).to_be_visible()
+    # Records contact: the first one marks the case contacted.
+    contact = page.get_by_role("region", name="Record contact")
+    expect(contact.get_by_label("Date of the contact")).to_have_value(today.isoformat())
+    contact.get_by_label("How").select_option(label="Phone")
+    contact.get_by_label("With whom").fill("Jo Chair")
+    contact.get_by_label("Outcome").fill("Two residents may join; the chair will ask them.")
+    contact.get_by_role("button", name="Record contact").click()
+    expect(flash(page, "Contact recorded. The case is now contacted.")).to_be_visible()
     expect(status).to_contain_text("This case is contacted.")
     expect(detail(summary, "First contacted")).to_have_text(shown(today))
+    expect(detail(summary, "Last contact")).to_contain_text(f"{shown(today)}, phone with Jo Chair")
 
     # A note about the call.
     page.get_by_label("Note", exact=True).fill("Called the chair: two residents may join.")

@@ -44,7 +44,7 @@ def test_demo_load_refuses_a_database_with_areas_and_if_empty_skips(demo, runner
 
 
 def test_demo_insights_give_the_2021_summary_figures(demo, runner):
-    result = runner.invoke(args=["insights", "--json"])
+    result = runner.invoke(args=["insights", "--json", "--from", "2015", "--to", "2021"])
     figures = json.loads(result.output)
     assert tuple(figures) == KEYS
     assert figures["review_years"] == list(range(2015, 2022))
@@ -75,8 +75,25 @@ def test_demo_cases_list_shows_the_2021_cases_twelve_returned(demo, runner):
     ]
     under_2021 = [r for r in cases_2021 if r["opened_on"] == review_2021 or r["flag"]]
     assert len({r["area_code"] for r in under_2021}) == len(under_2021)
-    returned_after = [r for r in cases_2021 if r["returned_on"] and r["returned_on"] > review_2021]
+    # Twelve came back in the follow-up year, before the 2022 review.
+    returned_after = [
+        r for r in cases_2021 if r["returned_on"] and review_2021 < r["returned_on"] < "2022-09-30"
+    ]
     assert len(returned_after) == 12
+
+
+def test_demo_reviews_run_to_the_most_recent_september(demo, runner):
+    from app.demo.loader import latest_review_year
+    from app.models.types import utcnow
+
+    figures = json.loads(runner.invoke(args=["insights", "--json"]).output)
+    last = latest_review_year(utcnow())
+    assert figures["review_years"] == list(range(2015, last + 1))
+    assert last >= 2022
+    # Later years look like the earlier ones: a programme of about 1,500 counted members.
+    for year in range(2022, last + 1):
+        assert 1300 <= figures["members_by_year"][str(year)] <= 1800
+        assert 250 <= figures["new_members_by_year"][str(year)] <= 500
 
 
 def test_insights_for_chosen_areas_and_unknown_area(demo, runner):

@@ -10,7 +10,7 @@ from app.models import Action, AuditEntry, Case, CaseEvent, Snapshot
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
-from tests.factories import add_snapshot, make_area, make_user
+from tests.factories import add_snapshot, agreeable_plan, make_area, make_user
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_rep_marks_new_case_contacted_with_event_actor_and_time(case, rep, now):
 
 def test_milestones_are_set_the_first_time_only(case, rep, now):
     later = now + timedelta(days=30)
+    agreeable_plan(case, rep, now)
     ops.change_status(case, "contacted", rep, now)
     ops.change_status(case, "plan_agreed", rep, now + timedelta(days=1))
     ops.change_status(case, "monitoring", rep, now + timedelta(days=2))
@@ -380,3 +381,93 @@ def test_membership_of_an_area_without_a_case_is_audited(rep, now):
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership_updated"))
     assert audit.target_id == area.id
     assert area.current_members == 11
+
+
+# --- a plan means a plan; contact as an activity ---------------------------------------------
+
+
+def test_plan_agreed_is_refused_until_the_plan_is_complete(case, rep, now):
+    ops.change_status(case, "contacted", rep, now)
+    with pytest.raises(ops.InvalidInput) as refused:
+        ops.change_status(case, "plan_agreed", rep, now)
+    message = refused.value.errors["target"]
+    assert message == (
+        "The plan can't be agreed yet: it needs at least one barrier; a target of at least 8"
+        " members; a target date in the future; at least one open action."
+    )
+    assert case.status == "contacted"
+    agreeable_plan(case, rep, now)
+    ops.complete_action(case, case.plan.actions[0], actor=rep, now=now)
+    with pytest.raises(ops.InvalidInput) as still:
+        ops.change_status(case, "plan_agreed", rep, now)
+    assert still.value.errors["target"].endswith("it needs at least one open action.")
+    add(case, rep, now)
+    ops.change_status(case, "plan_agreed", rep, now)
+    assert case.status == "plan_agreed"
+
+
+def test_an_empty_plan_is_refused(case, rep, now):
+    with pytest.raises(ops.InvalidInput) as refused:
+        ops.save_plan(
+            case,
+            barriers=[],
+            barriers_text="  ",
+            target_members=None,
+            target_on=None,
+            support=[],
+            actor=rep,
+            now=now,
+        )
+    assert set(refused.value.errors) == {"barriers"}
+    assert case.plan is None
+
+
+def test_first_contact_moves_a_new_case_to_contacted_and_each_is_on_the_timeline(case, rep, now):
+    ops.record_contact(
+        case,
+        on=now.date(),
+        method="phone",
+        with_whom="Jo Chair",
+        outcome="Two residents may join.",
+        actor=rep,
+        now=now,
+    )
+    assert (case.status, case.contacted_at) == ("contacted", now)
+    later = now + timedelta(days=3)
+    ops.record_contact(
+        case,
+        on=later.date(),
+        method="visit",
+        with_whom="the treasurer",
+        outcome="Went through the accounts.",
+        actor=rep,
+        now=later,
+    )
+    assert case.contacted_at == now
+    contacts = events(case, "contact")
+    assert [e.data["method"] for e in contacts] == ["phone", "visit"]
+    assert contacts[0].message == (
+        f"Contact (phone) with Jo Chair on {now.day} Nov 2026: Two residents may join."
+    )
+    assert [e.data["to"] for e in events(case, "status_changed")] == ["contacted"]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"on": None}, "on"),
+        ({"on": date(2026, 11, 26)}, "on"),  # tomorrow (now is 25 Nov)
+        ({"on": date(2020, 1, 1)}, "on"),  # before the case opened
+        ({"method": "pigeon"}, "method"),
+        ({"with_whom": " "}, "with_whom"),
+        ({"outcome": ""}, "outcome"),
+        ({"outcome": "x" * 5001}, "outcome"),
+    ],
+)
+def test_bad_contact_records_nothing(case, rep, now, values, field):
+    args = dict(on=now.date(), method="email", with_whom="Jo", outcome="Fine.")
+    args.update(values)
+    with pytest.raises(ops.InvalidInput) as refused:
+        ops.record_contact(case, actor=rep, now=now, **args)
+    assert set(refused.value.errors) == {field}
+    assert case.status == "new" and events(case, "contact") == []

@@ -140,3 +140,49 @@ def test_nobody_sets_resolved_by_hand():
 def test_closing_needs_a_reason():
     with pytest.raises(TransitionError, match="reason"):
         check_transition("new", "closed", "programme", reason="  ")
+
+
+# --- what "plan agreed" needs -----------------------------------------------------------------
+
+from datetime import date as _date  # noqa: E402
+
+from app.rules.cases import PlanFacts, plan_gaps  # noqa: E402
+
+TODAY = _date(2026, 12, 1)
+GOOD = PlanFacts(barriers=1, target_members=8, target_on=_date(2026, 12, 2), open_actions=1)
+
+
+def test_a_complete_plan_has_no_gaps():
+    assert plan_gaps(GOOD, TODAY, 8) == ()
+
+
+def test_no_plan_lacks_everything():
+    assert plan_gaps(None, TODAY, 8) == (
+        "at least one barrier",
+        "a target of at least 8 members",
+        "a target date in the future",
+        "at least one open action",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "gap"),
+    [
+        ({"barriers": 0}, "at least one barrier"),
+        ({"target_members": None}, "a target of at least 8 members"),
+        ({"target_members": 7}, "a target of at least 8 members"),
+        ({"target_on": None}, "a target date in the future"),
+        ({"target_on": TODAY}, "a target date in the future"),
+        ({"target_on": _date(2026, 1, 1)}, "a target date in the future"),
+        ({"open_actions": 0}, "at least one open action"),
+    ],
+)
+def test_each_missing_part_is_named_alone(change, gap):
+    from dataclasses import replace
+
+    assert plan_gaps(replace(GOOD, **change), TODAY, 8) == (gap,)
+
+
+def test_the_minimum_follows_the_criteria_setting():
+    assert plan_gaps(GOOD, TODAY, 6) == ()
+    assert plan_gaps(GOOD, TODAY, 9) == ("a target of at least 9 members",)

@@ -251,3 +251,28 @@ def test_generate_is_fast():
     start = time.perf_counter()
     generate()
     assert time.perf_counter() - start < 2
+
+
+def test_later_reviews_leave_2015_to_2021_as_they_were(default_programme):
+    later = generate(2021, 2026)
+    assert later.reps == default_programme.reps and later.areas == default_programme.areas
+    early = tuple(s for s in later.snapshots if s.year is None or s.year <= 2021)
+    assert early == default_programme.snapshots
+    years = sorted({s.year for s in later.snapshots if s.year})
+    assert years == list(range(2015, 2027))
+    assert all(s.effective == datetime.date(s.year, 9, 30) for s in later.snapshots if s.year)
+
+
+def test_areas_without_a_rep_are_under_criteria_in_the_last_review():
+    later = generate(2021, 2025)
+    unassigned = {a.code for a in later.areas if a.rep_email is None}
+    assert unassigned
+    last = [s for s in later.snapshots if s.year == 2025 and s.area_code in unassigned]
+    counts = [
+        (
+            sum(m.role not in ("worker", "lto_rep") for m in s.members),
+            sum(m.resident and m.role not in ("worker", "lto_rep") for m in s.members),
+        )
+        for s in last
+    ]
+    assert all(m < 8 or r * 2 <= m for m, r in counts)

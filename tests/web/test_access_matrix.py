@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import csrf, db
-from app.models import Action, ActionPlan, Case, CaseEvent, OutboxMessage
+from app.models import Action, ActionPlan, Case, CaseEvent, ImportRun, OutboxMessage
 from app.models.types import utcnow
 from app.operations.users import make_set_password_token
 from tests.factories import add_snapshot, make_area, make_user
@@ -41,6 +41,7 @@ def _module_value(endpoint: str, name: str, pick=lambda values: sorted(values)[0
 # Values for an argument of one endpoint only, when the name alone says too little.
 ENDPOINT_VALUES = {
     ("insights.chart_svg", "name"): _module_value("insights.chart_svg", "CHART_NAMES"),
+    ("imports.template", "kind"): _module_value("imports.template", "TEMPLATE_ROWS"),
 }
 METHODS = ("GET", "POST")
 SIGN_IN = "/sign-in"
@@ -80,7 +81,22 @@ def world(app) -> World:
         contact_id=area_a.contacts[0].id,
         not_before=now,
     )
-    db.session.add(message)
+    run = ImportRun(
+        kind="areas",
+        filename="areas.csv",
+        sha256="0" * 64,
+        data=b"area_code,area_name\n",
+        size=20,
+        rows=0,
+        status="previewed",
+        uploaded_by=programme,
+        created_at=now,
+        updated_at=now,
+        warnings=[],
+        preview={},
+        outcome={},
+    )
+    db.session.add_all([message, run])
     db.session.flush()
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case_a.id))
     values = {
@@ -99,6 +115,7 @@ def world(app) -> World:
         "token": make_set_password_token(rep_b, utcnow()),
         "year": 2021,
         "review_year": 2021,
+        "run_id": run.id,
     }
     owned = {"case_id", "previous_case_id", "code", "area_code", "area_id", "plan_id"}
     owned |= {"action_id", "contact_id", "event_id"}

@@ -216,3 +216,77 @@ def test_sending_a_new_link_queues_another_email(as_admin, admin):
 
 def test_unknown_user_is_404(as_admin):
     assert as_admin.get("/admin/users/999999").status_code == 404
+
+
+def test_deactivating_a_rep_with_work_hands_it_all_to_a_successor(as_admin, app):
+    from sqlalchemy import select
+
+    from app.models import Area, Case, CaseEvent
+    from tests.factories import add_snapshot, make_area
+
+    leaving = make_user("rep", name="Lee Leaving")
+    successor = make_user("rep", name="Sue Successor")
+    areas = [make_area(rep=leaving) for _ in range(3)]
+    for area in areas[:2]:
+        add_snapshot(area, 6, 4, year=2025)  # two open cases
+    db.session.commit()
+    page = as_admin.get(f"/admin/users/{leaving.id}/deactivate").get_data(as_text=True)
+    assert "is the rep of 3 areas and has 2 open cases" in page
+    picker = page.split('id="successor"', 1)[1].split("</select>", 1)[0]
+    assert "Sue Successor" in picker and "Lee Leaving" not in picker
+
+    refused = post_form(as_admin, f"/admin/users/{leaving.id}/deactivate")
+    assert refused.status_code == 400
+    assert "Choose who takes over" in refused.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(User, leaving.id).active
+
+    done = post_form(
+        as_admin,
+        f"/admin/users/{leaving.id}/deactivate",
+        {"successor": str(successor.id)},
+        follow_redirects=True,
+    )
+    assert "3 areas and 2 open cases moved to Sue Successor." in done.get_data(as_text=True)
+    db.session.rollback()
+    assert not db.session.get(User, leaving.id).active
+    assert {a.rep_id for a in db.session.scalars(select(Area))} == {successor.id}
+    cases = list(db.session.scalars(select(Case)))
+    assert {c.rep_id for c in cases} == {successor.id}
+    for case in cases:
+        assigned = sorted((e for e in case.events if e.kind == "assigned"), key=lambda e: e.id)
+        assert assigned[-1].message == "Case reassigned from Lee Leaving to Sue Successor."
+    assert len(db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "assigned")).all()) == 4
+
+
+def test_deactivating_to_the_queue_leaves_cases_needing_a_rep(as_admin, app):
+    from sqlalchemy import select
+
+    from app.models import Case
+    from tests.factories import add_snapshot, make_area
+
+    leaving = make_user("rep", name="Lee Leaving")
+    area = make_area(rep=leaving)
+    add_snapshot(area, 6, 4, year=2025)
+    db.session.commit()
+    post_form(as_admin, f"/admin/users/{leaving.id}/deactivate", {"successor": "none"})
+    db.session.rollback()
+    case = db.session.scalar(select(Case))
+    assert case.rep_id is None and db.session.get(type(area), area.id).rep_id is None
+    queue = as_admin.get("/cases/unassigned").get_data(as_text=True)
+    assert f"Case #{case.id}" in queue or f"#{case.id}" in queue
+
+
+def test_cases_of_an_inactive_rep_count_as_needing_a_rep(as_admin, app):
+    from tests.factories import add_snapshot, make_area
+
+    gone = make_user("rep", name="Gus Gone")
+    area = make_area(rep=gone)
+    add_snapshot(area, 6, 4, year=2025)
+    gone.active = False
+    db.session.commit()
+    queue = as_admin.get("/cases/unassigned").get_data(as_text=True)
+    assert area.code in queue and "1 open case has no rep" in queue
+    case_id = re.search(r"/cases/(\d+)", queue.split("<tbody>", 1)[1]).group(1)
+    page = as_admin.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Gus Gone" in page and ">inactive</span>" in page

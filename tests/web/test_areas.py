@@ -119,6 +119,27 @@ def test_rep_b_gets_404_on_rep_a_area(client, world):
     assert client.get("/areas/NOPE").status_code == 404
 
 
+def test_rep_opens_the_area_of_a_case_assigned_from_the_queue(client, world):
+    from sqlalchemy import select
+
+    from app.models import Case
+    from app.models.types import utcnow
+    from app.operations.assignment import assign_case
+
+    orphan = db.session.scalar(select(Case).where(Case.area_id == world["a3"].id))
+    assign_case(
+        orphan, world["rep_b"], actor=world["boss"], now=utcnow(), expected_version=orphan.version
+    )
+    db.session.commit()
+    assert world["a3"].rep_id is None  # the area itself keeps no rep
+    sign_in(client, world["rep_b"])
+    html = client.get("/areas/BL003").get_data(as_text=True)
+    assert world["a3"].name in html
+    assert "BL003" in listed_areas(client.get("/areas").get_data(as_text=True))
+    sign_in(client, world["rep_a"])
+    assert client.get("/areas/BL003").status_code == 404
+
+
 def test_history_csv_lists_every_snapshot_oldest_first(client, world):
     resp = sign_in(client, world["rep_a"]).get("/areas/BL001/history.csv")
     assert resp.mimetype == "text/csv"

@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent
+from app.models.types import utcnow
 from app.operations import case_actions as ops
+from app.queries.case_filters import london_today
 from tests.factories import NOW, add_snapshot, make_area, make_user
 from tests.querycount import count_queries
 from tests.web.conftest import post_form, token_in
@@ -71,7 +73,9 @@ def test_rep_is_offered_only_the_next_status_and_never_close(client, rep):
     case = open_case(rep)
     login_as(client, rep)
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert 'name="target" value="contacted"' in html
+    # A new case becomes contacted by recording a contact, not by a bare status button.
+    assert 'name="target" value="contacted"' not in html
+    assert f'action="/cases/{case.id}/contacts"' in html
     assert 'value="plan_agreed"' not in html
     assert 'value="closed"' not in html
     assert "Close this case" not in html
@@ -342,3 +346,117 @@ def test_token_helper_is_what_the_page_carries(client, rep):
     assert token
     response = client.post(f"/cases/{case.id}/notes", data={"note": "hi", "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_rep_records_contact_and_the_summary_shows_the_last_one(client, rep):
+    case = open_case(rep)
+    login_as(client, rep)
+    today = london_today(utcnow())
+    response = post_form(
+        client,
+        f"/cases/{case.id}/contacts",
+        {
+            "on": today.isoformat(),
+            "method": "meeting",
+            "with_whom": "Jo Chair",
+            "outcome": "Agreed to invite two residents.",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert case.status == "contacted"
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Contact recorded. The case is now contacted." in html
+    assert f"{today.day} {today:%b %Y}, meeting with Jo Chair" in html
+    assert "Contact (meeting) with Jo Chair" in html  # on the timeline
+
+
+def test_a_contact_in_the_future_is_refused_with_the_error_summary_and_typing_kept(client, rep):
+    case = open_case(rep)
+    login_as(client, rep)
+    tomorrow = london_today(utcnow()) + timedelta(days=1)
+    response = post_form(
+        client,
+        f"/cases/{case.id}/contacts",
+        {
+            "on": tomorrow.isoformat(),
+            "method": "phone",
+            "with_whom": "Jo Chair",
+            "outcome": "Typed with care.",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "There is a problem" in html and "can&#39;t be in the future" in html
+    assert "Typed with care." in html
+    db.session.refresh(case)
+    assert case.status == "new"
+
+
+def test_plan_agreed_with_an_empty_plan_says_what_is_missing(client, rep):
+    case = open_case(rep)
+    ops.change_status(case, "contacted", rep, utcnow())
+    db.session.commit()
+    login_as(client, rep)
+    response = post_form(
+        client,
+        f"/cases/{case.id}/status",
+        {
+            "target": "plan_agreed",
+            "version": case.version,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The plan can&#39;t be agreed yet: it needs at least one barrier" in html
+    db.session.refresh(case)
+    assert case.status == "contacted"
+
+
+def test_case_page_links_the_area_and_lists_contacts_with_opt_out(client, rep):
+    from datetime import UTC, datetime
+
+    from app.models import Contact
+
+    case = open_case(rep)
+    area = case.area
+    db.session.add(
+        Contact(
+            area_id=area.id,
+            name="Olive Optout",
+            email="olive@example.org",
+            opted_out=True,
+            opted_out_at=datetime(2026, 6, 1, 12, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'href="/areas/{area.code}"' in html
+    assert "Olive Optout" in html and "mailto:olive@example.org" in html
+    assert "opted out of reminder emails on 1 Jun 2026" in html
+    assert area.contacts[0].email in html and "receives reminders" in html
+    assert 'id="reassign"' not in html  # reps do not reassign
+
+
+def test_programme_reassigns_from_the_case_page_to_active_reps_only(client, rep):
+    case = open_case(rep)
+    other = make_user("rep", name="Bea Other")
+    gone = make_user("rep", name="Gus Gone")
+    gone.active = False
+    programme = make_user("programme", name="Pat Programme")
+    db.session.commit()
+    login_as(client, programme)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    picker = html.split('id="case-rep"', 1)[1].split("</select>", 1)[0]
+    assert "Bea Other" in picker and "Asha Rep" in picker
+    assert "Gus Gone" not in picker and "Pat Programme" not in picker
+    assert picker.index("Asha Rep") < picker.index("Bea Other")  # by name
+    response = post_form(
+        client,
+        f"/cases/{case.id}/assign",
+        {"rep_id": str(other.id), "version": str(case.version), "next": f"/cases/{case.id}"},
+    )
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    db.session.rollback()
+    assert db.session.get(Case, case.id).rep_id == other.id

@@ -78,6 +78,27 @@ def test_cases_are_ordered_overdue_then_escalated_then_oldest_untouched(client, 
     assert "No activity for 4 weeks" in html
 
 
+def test_new_cases_come_before_others_of_the_same_urgency(client, rep):
+    now = utcnow()
+    contacted = case_in_new_area(rep, (6, 4), name="Contacted")
+    ops.change_status(contacted, "contacted", actor=rep, now=now)
+    new = case_in_new_area(rep, (6, 4), name="Brand new")
+    overdue = case_in_new_area(rep, (6, 4), name="Overdue")
+    ops.change_status(overdue, "contacted", actor=rep, now=now)
+    add_action(overdue, -2, "Late")
+    contacted.last_activity_at = now - timedelta(days=20)  # untouched longer than the new one
+    new.last_activity_at = now
+    db.session.commit()
+    login_as(client, rep)
+    html = client.get("/my-cases").get_data(as_text=True)
+    assert [name.split(" ", 1)[1] for name in area_order(html)] == [
+        "Overdue",
+        "Brand new",
+        "Contacted",
+    ]
+    assert html.count("New: not yet contacted") == 1
+
+
 def test_row_shows_flag_reasons_counts_and_next_due_action(client, rep):
     case = case_in_new_area(rep, (7, 3))
     add_action(case, 20, "Leaflet the estate")
@@ -90,6 +111,7 @@ def test_row_shows_flag_reasons_counts_and_next_due_action(client, rep):
     assert "Fewer than the required number of members" in html
     assert "residents are not more than half of the members" in html
     assert "7 / 3" in html
+    assert "Needs 2 more members, both of them residents" in html
     assert "Invite two residents" in html
     assert "Leaflet the estate" not in html and "Already done" not in html
     due = london_today(utcnow()) + timedelta(days=5)

@@ -190,3 +190,19 @@ def test_sign_in_form_posts_only_to_this_site(client):
     assert re.search(r'<form method="post" action="/sign-in"', html)
     response = post_form(client, "/sign-in?next=https://evil.example/", {})
     assert "evil" not in response.get_data(as_text=True)
+
+
+def test_reloading_a_failed_forms_address_goes_to_its_page_not_a_405(client):
+    from tests.factories import make_area, make_user
+    from tests.web.test_case_page import login_as, open_case
+
+    rep = make_user("rep")
+    case = open_case(rep)
+    make_area("ZZ9", rep=rep)
+    login_as(client, rep)
+    response = client.get(f"/cases/{case.id}/notes")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    action = client.get(f"/cases/{case.id}/actions/1/complete")
+    assert action.status_code == 303 and action.headers["Location"] == f"/cases/{case.id}"
+    assert client.get("/sign-out").status_code == 405  # nothing above it but the home page

@@ -12,17 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import AuditEntry, Case, User
+from app.models import AuditEntry, User
 from app.models.types import utcnow
 from app.operations.errors import UserError
+from app.operations.handover import deactivate_with_handover, workload
 from app.operations.users import (
     create_user,
-    deactivate_user,
     reactivate_user,
     send_set_password_link,
     update_user,
 )
-from app.rules.vocabulary import OPEN_STATUSES
+from app.queries.case_list import assignable_users
 from app.web.access import admin_required
 from app.web.admin import bp
 from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm
@@ -164,27 +164,57 @@ def send_link(user_id: int):
 def deactivate(user_id: int):
     user = _user_or_404(user_id)
     form = ConfirmForm()
+    work = workload(user)
+    error = None
     if form.validate_on_submit():
         try:
-            deactivate_user(user, actor=_me(), now=utcnow())
+            successor = _successor(work)
+            done = deactivate_with_handover(user, successor, actor=_me(), now=utcnow())
         except UserError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            if not work.any or user.id == current_user.id:
+                flash(str(exc), "error")
+                return redirect(url_for("admin.user", user_id=user.id))
+            error = str(exc)  # shown next to the successor picker
         else:
             db.session.commit()
-            flash(f"{user.name} is deactivated and signed out everywhere.", "success")
-        return redirect(url_for("admin.user", user_id=user.id))
-    open_cases = db.session.scalar(
-        select(func.count(Case.id)).where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))
-    )
+            flash(_handover_words(user, done), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    successors = [u for u in assignable_users() if u.id != user.id] if work.any else []
     return render_template(
         "admin/confirm.html",
         user=user,
         form=form,
         action="deactivate",
-        open_cases=open_cases,
+        work=work,
+        open_cases=work.open_cases,
+        successors=successors,
+        chosen=request.form.get("successor", ""),
+        error=error,
         is_self=user.id == current_user.id,
-    )
+    ), (400 if error else 200)
+
+
+def _successor(work) -> User | None:
+    """The chosen successor: a rep's id, 'none' for the unassigned queue."""
+    raw = (request.form.get("successor") or "").strip()
+    if not work.any or raw == "none":
+        return None
+    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    if user is None:
+        raise UserError("Choose who takes over the areas and open cases.")
+    return user
+
+
+def _handover_words(user: User, done) -> str:
+    words = f"{user.name} is deactivated and signed out everywhere."
+    if done.areas or done.cases:
+        to = done.successor.name if done.successor else "the unassigned queue"
+        words += (
+            f" {done.areas} area{'s' if done.areas != 1 else ''} and {done.cases} open"
+            f" case{'s' if done.cases != 1 else ''} moved to {to}."
+        )
+    return words
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["GET", "POST"])
@@ -203,5 +233,5 @@ def reactivate(user_id: int):
             flash(f"{user.name} is active again and can sign in.", "success")
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template(
-        "admin/confirm.html", user=user, form=form, action="reactivate", open_cases=0
+        "admin/confirm.html", user=user, form=form, action="reactivate", work=None
     )

@@ -30,9 +30,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
 from app.rules.vocabulary import (
     BARRIER_WORDS,
+    CONTACT_METHODS,
     MEMBER_ROLE_WORDS,
     OWNER_WORDS,
     SUPPORT_WORDS,
+    ContactMethod,
     MemberRole,
     Owner,
 )
@@ -67,6 +69,24 @@ class VersionedForm(FlaskForm):
 
 class StatusForm(VersionedForm):
     target = HiddenField("New status", validators=[InputRequired()])
+
+
+class ContactForm(FlaskForm):
+    on = DateField(
+        "Date of the contact", validators=[InputRequired("Enter the date of the contact.")]
+    )
+    method = SelectField("How", choices=_choices(CONTACT_METHODS), default=ContactMethod.PHONE)
+    with_whom = StringField(
+        "With whom",
+        validators=[DataRequired("Say who you were in contact with."), Length(max=MAX_NAME)],
+        description="One of the partnership's contacts, or another name.",
+        render_kw={"list": "area-contacts", "autocomplete": "off"},
+    )
+    outcome = TextAreaField(
+        "Outcome",
+        validators=[DataRequired("Write what came of it."), Length(max=MAX_NOTE)],
+        description="What was said or agreed. The partnership's contacts do not see this.",
+    )
 
 
 class NoteForm(FlaskForm):

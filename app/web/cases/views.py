@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.web.access import case_or_404, login_required
@@ -27,6 +29,7 @@ from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
     ActionStateForm,
+    ContactForm,
     EditActionForm,
     MembershipForm,
     NoteForm,
@@ -44,6 +47,11 @@ def _helpers() -> dict[str, Any]:
         "london_datetime": london_datetime,
         "form_errors": form_errors,
     }
+
+
+@bp.app_template_filter("fromisodate")
+def _from_iso_date(value: str) -> date:
+    return date.fromisoformat(value)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -67,10 +75,17 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     version = page.case.version
     forms.setdefault("status_form", StatusForm(formdata=None, version=version))
     forms.setdefault("note_form", NoteForm(formdata=None))
+    forms.setdefault("contact_form", ContactForm(formdata=None, on=page.today))
     forms.setdefault("action_form", ActionForm(formdata=None))
     state_form = ActionStateForm(formdata=None, version=version)
+    rep_users = assignable_users() if current_user.is_programme else []
     html = render_template(
-        "cases/show.html", page=page, groups=EVENT_GROUPS, state_form=state_form, **forms
+        "cases/show.html",
+        page=page,
+        groups=EVENT_GROUPS,
+        state_form=state_form,
+        rep_users=rep_users,
+        **forms,
     )
     return html, status
 
@@ -125,6 +140,33 @@ def status(case_id: int):
         return _show(case_id, INVALID, status_form=form)
     if outcome == "done":
         flash(f"{words}.", "success")
+    return _back(case_id)
+
+
+@bp.post("/cases/<int:case_id>/contacts")
+@login_required
+def contact(case_id: int):
+    case = case_or_404(case_id)
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, contact_form=form)
+    was_new = case.status == "new"
+    outcome, _ = _save(
+        form,
+        lambda: ops.record_contact(
+            case,
+            on=form.on.data,
+            method=form.method.data,
+            with_whom=form.with_whom.data,
+            outcome=form.outcome.data,
+            actor=current_user,
+            now=utcnow(),
+        ),
+    )
+    if outcome == "invalid":
+        return _show(case_id, INVALID, contact_form=form)
+    if outcome == "done":
+        flash("Contact recorded." + (" The case is now contacted." if was_new else ""), "success")
     return _back(case_id)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from app.models.types import utcnow
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
+from app.queries.headlines import headlines, open_by_flag_per_quarter
 from app.rules.calendar import day_words
 from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
 from app.web.access import programme_required
+from app.web.charts import SVG_CSP, render_svg
 
 bp = Blueprint("dashboard", __name__)
 
@@ -43,14 +45,27 @@ REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten
 @bp.get("/dashboard")
 @programme_required
 def index():
-    board = dashboard(utcnow())
+    now = utcnow()
+    board = dashboard(now)
     all_reps = request.args.get("reps") == "all"
     return render_template(
         "dashboard/index.html",
         board=board,
+        headlines=headlines(now),
+        quarters=open_by_flag_per_quarter(now),
         reps=board.reps if all_reps else board.reps[:REPS_SHOWN],
         all_reps=all_reps,
         status_words=STATUS_WORDS,
         flag_words=FLAG_WORDS,
         stale_after_days=STALE_AFTER_DAYS,
     )
+
+
+@bp.get("/dashboard/chart/open-by-flag.svg")
+@programme_required
+def open_by_flag_svg():
+    chart = open_by_flag_per_quarter(utcnow())
+    response = Response(render_svg(chart), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -5,9 +5,10 @@ itself (which may load the signed-in user) can still use the database."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from app.extensions import db
 from app.operations.errors import UserError
@@ -48,6 +49,10 @@ PAGES = {
         "have moved or you may not have access to it.",
     ),
     405: ("That action isn't available here", "Go back and use the buttons on the page."),
+    413: (
+        "The file is too large",
+        "Uploads are limited in size: split the file into smaller files and upload each.",
+    ),
     429: ("Too many requests", "Please wait a few minutes, then try again."),
     500: (
         "Sorry, something went wrong on our side",
@@ -84,6 +89,10 @@ def error_page(code: int, message: str | None = None, title: str | None = None):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
+    # An upload over MAX_CONTENT_LENGTH is never read, so its token looks missing: say why.
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        return error_page(413)
     return error_page(
         400,
         title="This form has expired",
@@ -99,10 +108,31 @@ def user_error(error):
     return error_page(400, message=str(error))
 
 
+def _page_above(path: str) -> str | None:
+    """The nearest page (a GET route) above `path`, short of the home page:
+    /cases/5/notes -> /cases/5."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    parts = path.rstrip("/").split("/")
+    for end in range(len(parts) - 1, 1, -1):
+        candidate = "/".join(parts[:end])
+        try:
+            adapter.match(candidate, method="GET")
+        except (NotFound, MethodNotAllowed, RequestRedirect):
+            continue
+        return candidate
+    return None
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error):
     if error.code is None or error.code < 400:
         return error
+    if error.code == 405 and request.method in ("GET", "HEAD"):
+        # The address of a form that failed (e.g. /cases/5/notes) reloaded or bookmarked: go to
+        # the page the form is on instead of a dead end.
+        above = _page_above(request.path)
+        if above:
+            return redirect(above, 303)
     if error.code >= 500:
         return server_error(error)
     body, code = error_page(error.code if error.code in PAGES else 400)

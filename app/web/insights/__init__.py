@@ -11,7 +11,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 
 from app.queries.case_list import region_choices, rep_choices
-from app.queries.insights import area_ids_for, programme_insights, returns_by_month
+from app.queries.insights import (
+    area_ids_for,
+    programme_insights,
+    returns_by_month,
+    review_years,
+)
 from app.queries.insights_view import (
     CHART_NAMES,
     chart,
@@ -34,6 +39,8 @@ class Selection:
     rep_id: int | None = None
     region: str | None = None
     year: int | None = None
+    first_year: int | None = None  # the range of review years the figures cover
+    last_year: int | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message)
     reps: list[tuple[int, str]] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
@@ -47,7 +54,17 @@ class Selection:
             args["rep_id"] = str(self.rep_id)
         if self.region:
             args["region"] = self.region
+        if self.first_year is not None:
+            args["from"] = str(self.first_year)
+        if self.last_year is not None:
+            args["to"] = str(self.last_year)
         return args
+
+    def insights(self) -> dict[str, Any]:
+        return programme_insights(self.area_ids, self.first_year, self.last_year)
+
+    def returns(self) -> list[tuple[str, int]]:
+        return returns_by_month(self.area_ids, self.first_year, self.last_year)
 
     @property
     def description(self) -> str:
@@ -82,10 +99,21 @@ def _selection(with_choices: bool = True) -> Selection:
         else:
             sel.errors.append(("region", "Choose a region from the list."))
     if raw_year:
-        if raw_year.isdigit():
+        if raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4:
             sel.year = int(raw_year)
         else:
             sel.errors.append(("year", "Choose a review year from the list."))
+    for key, attr, words in (("from", "first_year", "first"), ("to", "last_year", "last")):
+        raw = (request.args.get(key) or "").strip()
+        if not raw:
+            continue
+        if raw.isascii() and raw.isdigit() and len(raw) == 4:
+            setattr(sel, attr, int(raw))
+        else:
+            sel.errors.append((key, f"Choose the {words} review year from the list."))
+    if sel.first_year and sel.last_year and sel.first_year > sel.last_year:
+        sel.errors.append(("from", "The first review year must not be after the last."))
+        sel.first_year = sel.last_year = None
     sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)
     return sel
 
@@ -94,9 +122,10 @@ def _selection(with_choices: bool = True) -> Selection:
 @programme_required
 def index():
     sel = _selection()
-    insights = programme_insights(sel.area_ids)
-    returns = returns_by_month(sel.area_ids)
+    insights = sel.insights()
+    returns = sel.returns()
     years = list(insights["review_years"])
+    all_years = review_years(sel.area_ids)
     if sel.year is not None and sel.year not in years:
         sel.errors.append(("year", f"There is no {sel.year} review for these areas."))
         sel.year = None
@@ -106,6 +135,7 @@ def index():
         sel=sel,
         insights=insights,
         years=years,
+        all_years=all_years,
         year=year,
         year_figures=year_figures(insights, year) if year is not None else [],
         summary=summary_figures(insights),
@@ -122,8 +152,8 @@ def chart_svg(name: str):
     if name == "returns":
         insights: dict[str, Any] = {"review_years": []}
     else:
-        insights = programme_insights(sel.area_ids)
-    returns = returns_by_month(sel.area_ids) if name == "returns" else []
+        insights = sel.insights()
+    returns = sel.returns() if name == "returns" else []
     svg = render_svg(chart(name, insights, returns))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
@@ -135,7 +165,7 @@ def chart_svg(name: str):
 @programme_required
 def export_csv():
     sel = _selection(with_choices=False)
-    rows = long_rows(programme_insights(sel.area_ids), returns_by_month(sel.area_ids))
+    rows = long_rows(sel.insights(), sel.returns())
     return csv_response(("table", "key", "value"), rows, "insights.csv")
 
 
@@ -146,8 +176,8 @@ def export_xlsx():
     from app.web.insights.workbook import xlsx_bytes  # openpyxl loads only when asked
 
     body = xlsx_bytes(
-        programme_insights(sel.area_ids),
-        returns_by_month(sel.area_ids),
+        sel.insights(),
+        sel.returns(),
         areas=sel.description,
     )
     return Response(

@@ -22,18 +22,12 @@ from app.models import OutboxMessage
 from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
-from app.rules.vocabulary import OUTBOX_STATUSES
+from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
 
 LONDON = ZoneInfo("Europe/London")
-STATUS_WORDS = {
-    "queued": "Queued",
-    "sending": "Sending",
-    "sent": "Sent",
-    "failed": "Failed",
-}
 STATUS_BADGES = {
     "queued": "text-bg-secondary",
     "sending": "text-bg-info",
@@ -61,7 +55,7 @@ def _helpers() -> dict:
     return {
         "london": london,
         "kind_words": kind_words,
-        "status_words": STATUS_WORDS,
+        "status_words": OUTBOX_STATUS_WORDS,
         "status_badges": STATUS_BADGES,
     }
 

@@ -1,0 +1,77 @@
+"""Handing a leaving user's work to a successor when their account is deactivated: every area
+they are the rep of and every open case assigned to them move in one transaction (owned by the
+caller), each case with its own event."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Area, Case, User
+from app.operations.assignment import assign_area_rep, assign_case, check_assignable
+from app.operations.errors import UserError
+from app.operations.users import deactivate_user
+from app.rules.vocabulary import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Workload:
+    areas: int
+    open_cases: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.areas or self.open_cases)
+
+
+@dataclass(frozen=True)
+class Handover:
+    areas: int
+    cases: int
+    successor: User | None
+
+
+def workload(user: User) -> Workload:
+    """How many areas and open cases `user` holds (two counts)."""
+    areas = db.session.scalar(select(func.count(Area.id)).where(Area.rep_id == user.id)) or 0
+    cases = db.session.scalar(
+        select(func.count(Case.id)).where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))
+    )
+    return Workload(areas, cases or 0)
+
+
+def deactivate_with_handover(
+    user: User, successor: User | None, *, actor: User, now: datetime
+) -> Handover:
+    """Move `user`'s areas and open cases to `successor` (None: the unassigned queue), then
+    deactivate `user`."""
+    if successor is not None and successor.id == user.id:
+        raise UserError(f"Choose someone other than {user.name} to take over.")
+    if successor is not None and successor.role != "rep":
+        raise UserError("Choose a rep to take over, or the unassigned queue.")
+    check_assignable(successor)
+    areas = list(db.session.scalars(select(Area).where(Area.rep_id == user.id).order_by(Area.code)))
+    moved_cases = 0
+    for area in areas:
+        change = assign_area_rep(area, successor, actor=actor, now=now, also_open_case=True)
+        moved_cases += change.case_event is not None
+    for case in db.session.scalars(
+        select(Case).where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))
+    ):
+        moved_cases += assign_case(case, successor, actor=actor, now=now) is not None
+    deactivate_user(user, actor=actor, now=now)
+    log.info(
+        "handover: user %s deactivated by %s; %d areas and %d open cases to %s",
+        user.id,
+        actor.id,
+        len(areas),
+        moved_cases,
+        successor.id if successor else "the unassigned queue",
+    )
+    return Handover(len(areas), moved_cases, successor)

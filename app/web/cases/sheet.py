@@ -1,0 +1,26 @@
+"""The printable status sheet of a case ("Print for the partnership")."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from app.models.types import utcnow
+from app.queries.status_sheet import status_sheet
+from app.rules.vocabulary import BARRIER_WORDS, OWNER_WORDS, SUPPORT_WORDS
+from app.web.access import case_or_404, login_required
+from app.web.cases import bp
+from app.web.cases.display import london_date
+
+
+@bp.get("/cases/<int:case_id>/sheet")
+@login_required
+def sheet(case_id: int):
+    case_or_404(case_id)
+    return render_template(
+        "cases/sheet.html",
+        sheet=status_sheet(case_id, utcnow()),
+        london_date=london_date,
+        BARRIER_WORDS=BARRIER_WORDS,
+        SUPPORT_WORDS=SUPPORT_WORDS,
+        OWNER_WORDS=OWNER_WORDS,
+    )
