@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
+# Parallel test workers (pytest-xdist): `auto` is one per core. Whole files stay on one worker
+# (--dist loadfile) so module fixtures such as the demo programme are built once.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-sqlite test-postgres lint format bench install clean
+.PHONY: run test test-fast test-sqlite test-postgres lint format bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,12 +34,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## Rules and operations on SQLite: the quick loop while changing logic (under a minute).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q $(XDIST) tests/rules tests/operations
+
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg',''), connect_timeout=3).close()" 2>/dev/null; then \
-	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"; \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q $(XDIST) -m "not browser"; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL is required in CI but $(PG_TEST_URL) is not reachable" >&2; exit 1; \
 	else \

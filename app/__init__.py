@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.extensions import csrf, db, login_manager, mail, migrate
+from app.secret_key import init_secret_key
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -21,14 +22,16 @@ def create_app(config: object | str | None = None) -> Flask:
         instance_path=os.path.join(root, "instance"),
     )
     app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))
+    app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
     os.makedirs(app.instance_path, exist_ok=True)
+    init_secret_key(app)
+    _init_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
     _init_bootstrap(app)
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)
@@ -40,6 +43,15 @@ def create_app(config: object | str | None = None) -> Flask:
     register_cli(app)
     init_scheduler(app)
     return app
+
+
+def _init_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, read the client's address and scheme from their headers."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _init_bootstrap(app: Flask) -> None:

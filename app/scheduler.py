@@ -20,9 +20,9 @@ from flask import Flask
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock as app_clock
 from app.extensions import db
 from app.models import SchedulerLease
-from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,9 @@ JOBS = (
 )
 
 
-def run_job(app: Flask, job: Job, holder: str, clock: Callable[[], datetime] = utcnow) -> str:
+def run_job(
+    app: Flask, job: Job, holder: str, clock: Callable[[], datetime] = app_clock.now
+) -> str:
     """Run `job` once in an app context if its lease is ours: 'ran', 'skipped' or 'failed'."""
     with app.app_context():
         now = clock()
@@ -193,7 +195,7 @@ def add_jobs(scheduler, app: Flask, holder: str) -> None:
 def release_all(app: Flask, holder: str) -> None:
     with app.app_context():
         for name in {job.lease_name for job in JOBS}:
-            release_lease(name, holder, utcnow())
+            release_lease(name, holder, app_clock.now())
 
 
 # --- the web process's embedded scheduler -----------------------------------------------------

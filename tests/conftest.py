@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.extensions import db
@@ -27,11 +27,36 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available on this machine")
 
 
+def worker_database_url(url: str, worker: str | None) -> str:
+    """The database a pytest-xdist worker uses: `<db>_gw0`, `<db>_gw1`, ... created (as the same
+    user, from the base database) when missing, so parallel workers never share tables."""
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
+        # tmp_path_factory gives each xdist worker its own folder, so its own SQLite file.
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    try:
+        url = worker_database_url(url, os.environ.get("PYTEST_XDIST_WORKER"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        require_service(False, f"PostgreSQL at {url} ({exc.__class__.__name__})")
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -112,3 +137,17 @@ def runner(app):
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def freeze_clock(app):
+    """Freeze the app's one clock (`app.clock.now`): `freeze_clock(moment)`; views, commands
+    and jobs then all see `moment`. The only way tests stop time."""
+    from app.clock import CONFIG_KEY
+
+    def freeze(moment: datetime) -> datetime:
+        app.config[CONFIG_KEY] = moment
+        return moment
+
+    yield freeze
+    app.config.pop(CONFIG_KEY, None)

@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import clock
 from app.demo.loader import is_empty, load_demo
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations.maintenance import refresh_statistics
 
 demo_group = AppGroup("demo", help="Demo data.")
@@ -34,7 +34,7 @@ def load(if_empty: bool, seed: int) -> None:
         sys.exit(1)
     started = time.perf_counter()
     click.echo("Loading the demo programme…", err=True)
-    logins = load_demo(now=utcnow(), seed=seed)
+    logins = load_demo(now=clock.now(), seed=seed)
     db.session.commit()
     refresh_statistics()
     click.echo(

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import click
 from flask.cli import AppGroup
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.imports import (
     ImportRejected,
@@ -63,7 +63,7 @@ def import_areas(file) -> None:
     data = file.read()
     try:
         rows, warnings, count = parse_areas(data)
-        summary = store_areas(rows, now=utcnow())
+        summary = store_areas(rows, now=clock.now())
         db.session.commit()
         refresh_statistics()
     except ImportRejected as exc:
@@ -94,7 +94,7 @@ def _import_snapshots(file, kind: str, what: str) -> None:
         with _progress(lines, "Checking rows  ") as update:
             inputs, warnings, _ = parse_snapshots(data, kind, known_area_codes(), update)
         with _progress(len(inputs), "Storing       ") as update:
-            summary = store_snapshots(inputs, now=utcnow(), source="import", progress=update)
+            summary = store_snapshots(inputs, now=clock.now(), source="import", progress=update)
         db.session.commit()
         refresh_statistics()
     except ImportRejected as exc:

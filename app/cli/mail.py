@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.models.types import utcnow
+from app.cli.moments import now_option
 from app.operations.outbox import count_queued, mail_configured, send_all_due
-
-
-def parse_now(text: str | None) -> datetime:
-    """`--now` as an aware datetime: ISO 8601; without a zone it is taken as UTC."""
-    if not text:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"“{text}” is not an ISO date-time, e.g. 2026-11-25T10:00:00Z", param_hint="--now"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 @click.group("outbox")
@@ -35,14 +20,13 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("send")
-@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this moment (UTC).")
+@now_option
 @click.option("--batch", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @with_appcontext
-def send_command(now_text: str | None, batch: int) -> None:
+def send_command(now: datetime, batch: int) -> None:
     """Deliver every message that is due, batch after batch, until none is left."""
     from app.scheduler import make_holder
 
-    now = parse_now(now_text)
     if not mail_configured():
         click.echo(f"No MAIL_SERVER is configured: {count_queued()} message(s) stay in the outbox.")
         return

@@ -7,8 +7,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.users import create_user
 from app.rules.vocabulary import USER_ROLES
@@ -32,7 +32,7 @@ def create(
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    now = utcnow()
+    now = clock.now()
     try:
         user = create_user(
             email=email,

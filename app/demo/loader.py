@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from app.demo.generator import DemoProgramme, generate
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Contact, User
-from app.operations.casework import record_event
+from app.operations.assignment import set_area_rep
+from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
 from app.rules.vocabulary import OPEN_STATUSES
@@ -197,22 +198,57 @@ DEMO_ACTIONS = (
 )
 
 
+# The demo rep's cases, in order: a new one first (not yet contacted), then one in each status.
+DEMO_REP_STAGES = (0, 1, 2, 4, 3)
+
+
+def _demo_rep_caseload(now: datetime) -> User | None:
+    """The rep with the most open cases, given areas (through the real operation) from reps
+    with more than one until they have five, so the walkthrough shows every open status."""
+    counts = dict(
+        db.session.execute(
+            select(Case.rep_id, func.count())
+            .where(Case.status.in_(OPEN_STATUSES), Case.rep_id.is_not(None))
+            .group_by(Case.rep_id)
+        ).all()
+    )
+    if not counts:
+        return None
+    rep_id = max(counts, key=lambda r: (counts[r], -r))
+    rep = db.session.get(User, rep_id)
+    donors = sorted((r for r in counts if r != rep_id and counts[r] > 1), key=lambda r: r)
+    for donor in donors:
+        if counts[rep_id] >= len(DEMO_REP_STAGES):
+            break
+        case = db.session.scalar(
+            select(Case)
+            .where(Case.rep_id == donor, Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.id)
+            .limit(1)
+        )
+        set_area_rep(case.area, rep, actor=None, now=now)
+        counts[rep_id] += 1
+    return rep
+
+
 def _casework(now: datetime, rng: random.Random) -> str:
-    """Give the open cases recent, believable casework; return the busiest rep's email."""
+    """Give the open cases recent, believable casework; return the demo rep's email (the rep
+    with the most open cases, given one in each open status)."""
+    demo_rep = _demo_rep_caseload(now)
     cases = list(
         db.session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id))
     )
-    per_rep: dict[int, int] = defaultdict(int)
     today = now.date()
+    demo_stages = iter(DEMO_REP_STAGES)
     for index, case in enumerate(cases):
         stage = index % 5  # 0 new (and stale), 1 contacted, 2-3 plan agreed, 4 monitoring
         started = now - timedelta(days=rng.randint(20, 70))
         opened = datetime.combine(case.opened_on, time(10), tzinfo=UTC)
         if opened > now - timedelta(days=20):
             stage = 0  # too recent for casework: still new
+        elif demo_rep is not None and case.rep_id == demo_rep.id:
+            stage = next(demo_stages, stage)
         started = max(started, opened + timedelta(days=2))
-        if case.rep_id:
-            per_rep[case.rep_id] += 1
         if stage == 0:
             if opened < now - timedelta(days=60):
                 case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
@@ -241,28 +277,25 @@ def _casework(now: datetime, rng: random.Random) -> str:
                     created_at=started + timedelta(days=7),
                 )
             )
+        db.session.flush()  # the plan and its actions as the agreeing check reads them
         _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
         if stage == 4:
             _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
-    if not per_rep:
-        rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
-        return rep.email if rep else ADMIN_EMAIL
-    busiest = max(per_rep, key=lambda rep_id: (per_rep[rep_id], -rep_id))
-    return db.session.get(User, busiest).email
+    if demo_rep is not None:
+        return demo_rep.email
+    rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
+    return rep.email if rep else ADMIN_EMAIL
 
 
 def _status(case: Case, target: str, at: datetime, note: str) -> None:
-    record_event(
-        case,
-        "status_changed",
-        f"Status changed from {case.status.replace('_', ' ')} to {target.replace('_', ' ')}."
-        f" {note}",
-        now=at,
-        actor_id=case.rep_id,
-        data={"from": case.status, "to": target},
+    """The rep moves the case on and notes why: the same operations a rep's page calls (a
+    case in the unassigned queue is worked by the programme team)."""
+    actor = db.session.get(User, case.rep_id) if case.rep_id is not None else _programme_user()
+    change_status(case, target, actor, at)
+    add_note(case, note, actor, at)
+
+
+def _programme_user() -> User:
+    return db.session.scalar(
+        select(User).where(User.role == "programme").order_by(User.id).limit(1)
     )
-    case.status = target
-    if target == "contacted" and case.contacted_at is None:
-        case.contacted_at = at
-    if target == "plan_agreed" and case.plan_agreed_at is None:
-        case.plan_agreed_at = at

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
 from app.models.areas import Area
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime
 from app.models.users import User
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, CaseStatus, sql_in
 
@@ -52,9 +53,9 @@ class Case(db.Model):
     # Milestones for the recovery funnel: when the case first reached each status.
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     plan_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Last event that is not an email: drives "stale" reminders and urgency ordering.
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -85,7 +86,7 @@ class CaseEvent(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

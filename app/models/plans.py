@@ -7,9 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
 from app.models.cases import Case
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime
 from app.rules.vocabulary import ACTION_STATUSES, ActionStatus, Owner, sql_in
 
 
@@ -23,7 +24,7 @@ class ActionPlan(db.Model):
     target_members: Mapped[int | None] = mapped_column(Integer)
     target_on: Mapped[date | None] = mapped_column(Date)
     support: Mapped[list[str]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -50,6 +51,6 @@ class Action(db.Model):
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(10), default=ActionStatus.OPEN.value)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     plan: Mapped[ActionPlan] = relationship(back_populates="actions")

@@ -18,9 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
 from app.models.areas import Area
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime
 from app.rules.vocabulary import (
     MEMBER_ROLES,
     SNAPSHOT_KINDS,
@@ -71,7 +72,7 @@ class Snapshot(db.Model):
     review_year: Mapped[int | None] = mapped_column(Integer)
     effective_on: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default="import")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The evaluation of this roster (SPEC 2.2), stored so insights and history read it in SQL.
     members: Mapped[int] = mapped_column(Integer, default=0)

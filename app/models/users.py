@@ -8,8 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime
 from app.rules.vocabulary import USER_ROLES, UserRole, sql_in
 
 
@@ -27,7 +28,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change or deactivation: old sessions and remember-me cookies die.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
@@ -42,8 +43,11 @@ class User(UserMixin, db.Model):
     def is_rep(self) -> bool:
         return self.role == UserRole.REP
 
+    # The token of the server-side session this object was loaded for (app/operations/sessions).
+    session_token = None  # type: str | None  (not a column)
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.session_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -7,40 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, CaseEvent, User
+from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
-from app.queries.case_filters import london_today
+from app.operations.versions import check_version, flush_or_conflict
+from app.rules.calendar import london_date
 from app.rules.cases import TransitionError, check_transition
 from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS
-
-STALE_MESSAGE = (
-    "Someone else changed this case while you were looking at it, so nothing was saved."
-    " Check the case as it is now and try again."
-)
-
-
-class StaleCaseError(UserError):
-    """The case changed since the form was shown (optimistic locking)."""
-
-    def __init__(self, message: str = STALE_MESSAGE) -> None:
-        super().__init__(message)
-
-
-def _check_version(case: Case, expected_version: int | None) -> None:
-    if expected_version is not None and case.version != expected_version:
-        raise StaleCaseError()
-
-
-def _flush() -> None:
-    """Flush now so a concurrent change (version_id_col) surfaces as a message, not a 500."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise StaleCaseError() from None
 
 
 def check_assignable(user: User | None) -> None:
@@ -57,12 +33,12 @@ def _name(user: User | None) -> str:
     return user.name if user is not None else "nobody"
 
 
-def _assignment_message(old: User | None, new: User | None, what: str) -> str:
+def _assignment_message(old: User | None, new: User | None, what: str, suffix: str = "") -> str:
     if old is None:
-        return f"{what} assigned to {_name(new)}."
+        return f"{what} assigned to {_name(new)}{suffix}."
     if new is None:
-        return f"{what} unassigned (was {old.name})."
-    return f"{what} reassigned from {old.name} to {new.name}."
+        return f"{what} unassigned (was {old.name}){suffix}."
+    return f"{what} reassigned from {old.name} to {new.name}{suffix}."
 
 
 def assign_case(
@@ -72,9 +48,11 @@ def assign_case(
     actor: User | None,
     now: datetime,
     expected_version: int | None = None,
+    via: str | None = None,
 ) -> CaseEvent | None:
-    """Give an open case to `rep` (None: unassign). Returns the event, or None if unchanged."""
-    _check_version(case, expected_version)
+    """Give an open case to `rep` (None: unassign). Returns the event, or None if unchanged;
+    `via` names the channel in the timeline, e.g. 'areas import'."""
+    check_version(case.version, expected_version)
     if case.status not in OPEN_STATUSES:
         raise UserError(
             f"Case #{case.id} is {STATUS_WORDS.get(case.status, case.status).lower()}:"
@@ -89,12 +67,12 @@ def assign_case(
     event = record_event(
         case,
         "assigned",
-        _assignment_message(old, rep, "Case"),
+        _assignment_message(old, rep, "Case", f" ({via})" if via else ""),
         now=now,
         actor_id=actor.id if actor is not None else None,
         data={"rep_id": new_id, "previous_rep_id": old.id if old is not None else None},
     )
-    _flush()
+    flush_or_conflict()
     return event
 
 
@@ -110,41 +88,49 @@ class AreaRepChange:
         return self.audit is not None or self.case_event is not None
 
 
-def assign_area_rep(
+_LOOK_UP = object()  # set_area_rep finds the area's open case itself
+
+
+def set_area_rep(
     area: Area,
     rep: User | None,
     *,
     actor: User | None,
     now: datetime,
     also_open_case: bool = True,
+    open_case: Case | None | object = _LOOK_UP,
+    via: str | None = None,
 ) -> AreaRepChange:
     """Make `rep` the area's rep (None: no rep), with an audit entry; the area's open case
-    follows when `also_open_case`."""
+    follows when `also_open_case`. Callers that already hold the open case (or know there is
+    none) pass it as `open_case`; `via` names the channel in the messages, e.g. 'areas import'.
+    The one way an area changes rep: the areas import, the area page, handover, bulk actions."""
     check_assignable(rep)
     new_id = rep.id if rep is not None else None
     entry = case_event = None
+    suffix = f" ({via})" if via else ""
     if area.rep_id != new_id:
         old = db.session.get(User, area.rep_id) if area.rep_id is not None else None
         area.rep_id = new_id
-        entry = AuditEntry(
-            actor_id=actor.id if actor is not None else None,
-            action="area_rep_changed",
+        entry = record_audit(
+            "area_rep_changed",
+            _assignment_message(old, rep, f"Area {area.code}", suffix),
             target_type="area",
             target_id=area.id,
-            message=_assignment_message(old, rep, f"Area {area.code}"),
+            now=now,
+            actor_id=actor.id if actor is not None else None,
             data={"rep_id": new_id, "previous_rep_id": old.id if old is not None else None},
-            created_at=now,
         )
-        db.session.add(entry)
     if also_open_case:
-        open_case = db.session.scalar(
-            select(Case).where(Case.area_id == area.id, Case.status.in_(OPEN_STATUSES))
-        )
-        if open_case is not None and open_case.rep_id != new_id:
-            case_event = assign_case(open_case, rep, actor=actor, now=now)
+        if open_case is _LOOK_UP:
+            open_case = db.session.scalar(
+                select(Case).where(Case.area_id == area.id, Case.status.in_(OPEN_STATUSES))
+            )
+        if isinstance(open_case, Case) and open_case.rep_id != new_id:
+            case_event = assign_case(open_case, rep, actor=actor, now=now, via=via)
             if entry is not None:
                 entry.data = {**entry.data, "case_id": open_case.id}
-    _flush()
+    flush_or_conflict()
     return AreaRepChange(entry, case_event)
 
 
@@ -157,7 +143,7 @@ def close_case(
     expected_version: int | None = None,
 ) -> CaseEvent:
     """Close an open case with a reason (programme team only)."""
-    _check_version(case, expected_version)
+    check_version(case.version, expected_version)
     role = actor.role if actor is not None else "programme"
     try:
         check_transition(case.status, "closed", role, reason)
@@ -166,7 +152,7 @@ def close_case(
     previous = case.status
     reason = reason.strip()
     case.status = "closed"
-    case.closed_on = london_today(now)
+    case.closed_on = london_date(now)
     case.closed_reason = reason
     event = record_event(
         case,
@@ -176,5 +162,5 @@ def close_case(
         actor_id=actor.id if actor is not None else None,
         data={"from": previous, "to": "closed", "reason": reason},
     )
-    _flush()
+    flush_or_conflict()
     return event

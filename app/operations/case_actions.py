@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Action, ActionPlan, Area, AuditEntry, Case, User
+from app.models import Action, ActionPlan, Area, Case, Snapshot, User
+from app.operations.assignment import close_case
+from app.operations.audit import record_audit
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
-from app.queries.case_filters import london_today
-from app.rules.calendar import day_words
+from app.operations.versions import check_version
+from app.rules.calendar import day_words, london_date
 from app.rules.cases import PlanFacts, TransitionError, check_transition, plan_gaps
 from app.rules.criteria import Evaluation, evaluate
 from app.rules.vocabulary import (
@@ -34,21 +37,10 @@ from app.rules.vocabulary import (
     UNCOUNTED_ROLES,
 )
 
-CONFLICT_MESSAGE = (
-    "Someone else changed this case while you were editing; your change was not saved"
-    " — review and try again"
-)
 MAX_NOTE = 5000
 MAX_DESCRIPTION = 1000
 MAX_NAME = 200
 MAX_TARGET_MEMBERS = 500
-
-
-class ConflictError(UserError):
-    """The case or plan changed since the form was shown."""
-
-    def __init__(self) -> None:
-        super().__init__(CONFLICT_MESSAGE)
 
 
 class InvalidInput(UserError):
@@ -60,11 +52,6 @@ class InvalidInput(UserError):
 
 
 # --- guards ---------------------------------------------------------------------------------
-
-
-def _check_version(current: int | None, expected: int | None) -> None:
-    if expected is not None and (current or 0) != int(expected):
-        raise ConflictError()
 
 
 def _check_may_change(case: Case, actor: User) -> None:
@@ -90,11 +77,16 @@ def change_status(
 ) -> str:
     """Move the case to `target` if the actor's role may; returns what happened, in words."""
     _check_may_change(case, actor)
-    _check_version(case.version, expected_version)
+    check_version(case.version, expected_version)
     try:
         check_transition(case.status, target, actor.role, reason)
     except TransitionError as exc:
         raise InvalidInput({"target": str(exc)}) from None
+    words = f"Status changed to {STATUS_WORDS[target]}"
+    if target == "closed":
+        # One way to close a case, whichever page it comes from: one event kind, "closed".
+        close_case(case, reason or "", actor=actor, now=now)
+        return f"{words}: {case.closed_reason}"
     if target == "plan_agreed":
         _check_plan_can_be_agreed(case, now)
     before = case.status
@@ -103,13 +95,7 @@ def change_status(
         case.contacted_at = now
     if target == "plan_agreed" and case.plan_agreed_at is None:
         case.plan_agreed_at = now
-    words = f"Status changed to {STATUS_WORDS[target]}"
     data = {"from": before, "to": target}
-    if target == "closed":
-        case.closed_on = london_today(now)
-        case.closed_reason = (reason or "").strip()
-        data["reason"] = case.closed_reason
-        words += f": {case.closed_reason}"
     record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
     return words
 
@@ -128,7 +114,7 @@ def _check_plan_can_be_agreed(case: Case, now: datetime) -> None:
             target_on=plan.target_on,
             open_actions=sum(1 for a in plan.actions if a.status == "open"),
         )
-    gaps = plan_gaps(facts, london_today(now), _min_members())
+    gaps = plan_gaps(facts, london_date(now), _min_members())
     if gaps:
         raise InvalidInput(
             {"target": "The plan can't be agreed yet: it needs " + "; ".join(gaps) + "."}
@@ -153,7 +139,7 @@ def record_contact(
     _check_open(case)
     with_whom, outcome = (with_whom or "").strip(), (outcome or "").strip()
     errors: dict[str, str] = {}
-    today = london_today(now)
+    today = london_date(now)
     if on is None:
         errors["on"] = "Enter the date of the contact."
     elif on > today:
@@ -223,7 +209,7 @@ def save_plan(
     _check_may_change(case, actor)
     _check_open(case)
     plan = case.plan
-    _check_version(plan.version if plan is not None else 0, expected_version)
+    check_version(plan.version if plan is not None else 0, expected_version)
     barriers = [b for b in BARRIER_WORDS if b in set(barriers)]
     support = [s for s in SUPPORT_WORDS if s in set(support)]
     barriers_text = (barriers_text or "").strip()
@@ -332,7 +318,7 @@ def add_action(
     _check_open(case)
     description = (description or "").strip()
     errors = _action_errors(description, owner, due_on)
-    if due_on is not None and due_on < london_today(now):
+    if due_on is not None and due_on < london_date(now):
         errors.setdefault("due_on", "The due date is in the past.")
     if errors:
         raise InvalidInput(errors)
@@ -354,7 +340,7 @@ def add_action(
 
 def _check_action(case: Case, action: Action, actor: User, expected_version: int | None) -> None:
     _check_may_change(case, actor)
-    _check_version(case.version, expected_version)
+    check_version(case.version, expected_version)
     _check_open(case)
     if action.plan.case_id != case.id:
         raise UserError("That action belongs to another case.")
@@ -379,7 +365,7 @@ def edit_action(
     _check_action(case, action, actor, expected_version)
     description = (description or "").strip()
     errors = _action_errors(description, owner, due_on)
-    if due_on is not None and due_on != action.due_on and due_on < london_today(now):
+    if due_on is not None and due_on != action.due_on and due_on < london_date(now):
         errors.setdefault("due_on", "The new due date is in the past.")
     if errors:
         raise InvalidInput(errors)
@@ -451,6 +437,7 @@ OUTCOME_WORDS = {
     "opened": "a case has been opened",
     "unchanged": "the case stays open",
     "no_case": "there is no open case",
+    "nothing_changed": "nothing changed, so nothing was stored",
 }
 
 
@@ -492,6 +479,17 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
     return errors
 
 
+def same_roster(area_id: int, entries: Sequence[EntryInput]) -> bool:
+    """Is this roster exactly the area's latest recorded one (same people, names, residency
+    and roles)?"""
+    from app.queries.case_page import current_roster
+
+    _on, current = current_roster(area_id)
+    recorded = {(r.person_id, r.name, bool(r.resident), r.role) for r in current}
+    posted = {(e.person_id, e.name, bool(e.resident), e.role) for e in entries}
+    return bool(current) and recorded == posted and len(current) == len(entries)
+
+
 def update_membership(
     target: Case | Area,
     entries: Sequence[EntryInput],
@@ -506,7 +504,7 @@ def update_membership(
     if isinstance(target, Case):
         case: Case | None = target
         _check_may_change(target, actor)
-        _check_version(target.version, expected_version)
+        check_version(target.version, expected_version)
         _check_open(target)
         area = target.area
     else:
@@ -520,9 +518,12 @@ def update_membership(
     errors = _entry_errors(entries)
     if errors:
         raise InvalidInput(errors)
-    snapshot_in = SnapshotInput(area.code, "update", None, london_today(now), tuple(entries))
-    summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
     evaluation = evaluate((e.resident, e.role) for e in entries)
+    if same_roster(area.id, entries):
+        message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
+        return MembershipResult(evaluation, "nothing_changed", case, message)
+    snapshot_in = SnapshotInput(area.code, "update", None, london_date(now), tuple(entries))
+    summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
     tally = summary.cases
     if case is None:
         case = open_case_for(area.id)
@@ -546,22 +547,28 @@ def update_membership(
         "flag": evaluation.flag,
         "reasons": list(evaluation.reasons),
         "outcome": outcome,
-        "on": london_today(now).isoformat(),
+        "on": london_date(now).isoformat(),
+        # The rules' events for the same snapshot carry its id too: the timeline shows them
+        # as this one update.
+        "snapshot_id": db.session.scalar(
+            select(Snapshot.id)
+            .where(Snapshot.area_id == area.id, Snapshot.kind == "update")
+            .order_by(Snapshot.effective_on.desc(), Snapshot.id.desc())
+            .limit(1)
+        ),
     }
     if case is not None:
         record_event(
             case, "membership_updated", f"{message}.", now=now, actor_id=actor.id, data=data
         )
     else:
-        db.session.add(
-            AuditEntry(
-                actor_id=actor.id,
-                action="membership_updated",
-                target_type="area",
-                target_id=area.id,
-                message=f"{area.code}: {message}",
-                data=data,
-                created_at=now,
-            )
+        record_audit(
+            "membership_updated",
+            f"{area.code}: {message}",
+            target_type="area",
+            target_id=area.id,
+            now=now,
+            actor_id=actor.id,
+            data=data,
         )
     return MembershipResult(evaluation, outcome, case, message)

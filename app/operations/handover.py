@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Area, Case, User
-from app.operations.assignment import assign_area_rep, assign_case, check_assignable
+from app.operations.assignment import assign_case, check_assignable, set_area_rep
 from app.operations.errors import UserError
 from app.operations.users import deactivate_user
 from app.rules.vocabulary import OPEN_STATUSES
@@ -59,7 +59,7 @@ def deactivate_with_handover(
     areas = list(db.session.scalars(select(Area).where(Area.rep_id == user.id).order_by(Area.code)))
     moved_cases = 0
     for area in areas:
-        change = assign_area_rep(area, successor, actor=actor, now=now, also_open_case=True)
+        change = set_area_rep(area, successor, actor=actor, now=now, also_open_case=True)
         moved_cases += change.case_event is not None
     for case in db.session.scalars(
         select(Case).where(Case.rep_id == user.id, Case.status.in_(OPEN_STATUSES))

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, ImportRun, User
 from app.models.imports import (
@@ -31,7 +32,6 @@ from app.models.imports import (
     PREVIEWED,
     PREVIEWING,
 )
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.imports import (
     ImportRejected,
@@ -323,7 +323,7 @@ def _work(run_id: int, phase: str) -> None:
         done[step] += n
         PROGRESS[run_id] = (step, done[step])
 
-    now = utcnow()
+    now = clock.now()
     try:
         outcome = run_file(kind, data, now=now, actor_id=actor_id, progress=progress)
     except (ImportRejected, UserError) as exc:
@@ -355,7 +355,7 @@ def _finish(run_id: int, status: str, **values: Any) -> None:
     db.session.execute(
         update(ImportRun)
         .where(ImportRun.id == run_id)
-        .values(status=status, busy=None, updated_at=utcnow(), **values)
+        .values(status=status, busy=None, updated_at=clock.now(), **values)
     )
     db.session.commit()
 

@@ -14,9 +14,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Area, AuditEntry, Contact, User
+from app.models import Area, Contact, User
 from app.models.cases import Case
-from app.operations.casework import record_event
+from app.operations.assignment import set_area_rep
+from app.operations.audit import record_audit
 from app.operations.csvfile import (
     CsvFile,
     FileProblem,
@@ -162,6 +163,7 @@ def store_areas(
     """Create or update areas, their contacts and rep users (reps without a password)."""
     summary = AreaImportSummary()
     users = {u.email.lower(): u for u in db.session.scalars(select(User))}
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
     existing = {a.code: a for a in db.session.scalars(select(Area))}
     contacts: dict[int, dict[str, Contact]] = {}
     for contact in db.session.scalars(select(Contact)):
@@ -206,32 +208,16 @@ def store_areas(
                 area.name = row.name
                 changed = True
             if area.rep_id != (rep.id if rep else None):
-                old = area.rep
-                area.rep = rep
                 changed = True
-                _audit(
-                    actor_id,
-                    "area_rep_changed",
-                    "area",
-                    area.id,
-                    f"Rep of {area.code}: {old.email if old else 'none'} → "
-                    f"{rep.email if rep else 'none'} (areas import)",
-                    now,
+                change = set_area_rep(
+                    area,
+                    rep,
+                    actor=actor,
+                    now=now,
+                    open_case=open_cases.get(area.id),
+                    via="areas import",
                 )
-                case = open_cases.get(area.id)
-                if case is not None and case.rep_id != area.rep_id:
-                    case.rep = rep
-                    record_event(
-                        case,
-                        "assigned",
-                        f"Assigned to {rep.name} by the areas import."
-                        if rep
-                        else "Unassigned by the areas import.",
-                        now=now,
-                        actor_id=actor_id,
-                        data={"rep_id": rep.id if rep else None},
-                    )
-                    summary.cases_reassigned += 1
+                summary.cases_reassigned += change.case_event is not None
             if changed:
                 summary.areas_updated += 1
             else:
@@ -257,15 +243,8 @@ def _name_from_email(email: str) -> str:
 
 
 def _audit(actor_id, action, target_type, target_id, message, now) -> None:
-    db.session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            message=message,
-            created_at=now,
-        )
+    record_audit(
+        action, message, target_type=target_type, target_id=target_id, now=now, actor_id=actor_id
     )
 
 

@@ -11,7 +11,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
-from app.models import AuditEntry, Contact
+from app.models import Contact
+from app.operations.audit import record_audit
 from app.operations.errors import UserError
 
 OPTOUT_SALT = "contact-optout"
@@ -55,18 +56,12 @@ def opt_out(token: str, now: datetime) -> Contact:
         return contact
     contact.opted_out = True
     contact.opted_out_at = now
-    db.session.add(
-        AuditEntry(
-            actor_id=None,
-            action="contact_opted_out",
-            target_type="contact",
-            target_id=contact.id,
-            message=(
-                f"{contact.name} <{contact.email}> of {contact.area.name} opted out of "
-                "automatic mail"
-            ),
-            data={"area": contact.area.code, "email": contact.email},
-            created_at=now,
-        )
+    record_audit(
+        "contact_opted_out",
+        f"{contact.name} <{contact.email}> of {contact.area.name} opted out of automatic mail",
+        target_type="contact",
+        target_id=contact.id,
+        now=now,
+        data={"area": contact.area.code, "email": contact.email},
     )
     return contact

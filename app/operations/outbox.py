@@ -23,9 +23,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import AuditEntry, Contact, OutboxMessage
+from app.models import Contact, OutboxMessage
+from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.users import bodies_to_send
 
 MESSAGE_ID_DOMAIN = "partnership-followup"
 DEFAULT_MAX_ATTEMPTS = 5
@@ -203,19 +205,15 @@ def retry(message_id: int, now: datetime, actor_id: int | None) -> OutboxMessage
         raise UserError("That message no longer exists.")
     if message.status != "failed":
         raise UserError(f"Only a failed message can be sent again; this one is {message.status}.")
-    db.session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action="outbox_retry",
-            target_type="outbox",
-            target_id=message.id,
-            message=(
-                f"Queued the email “{message.subject}” to {message.recipient} again "
-                f"after {message.attempts} failed attempt(s)"
-            ),
-            data={"attempts": message.attempts, "last_error": message.last_error},
-            created_at=now,
-        )
+    record_audit(
+        "outbox_retry",
+        f"Queued the email “{message.subject}” to {message.recipient} again "
+        f"after {message.attempts} failed attempt(s)",
+        target_type="outbox",
+        target_id=message.id,
+        now=now,
+        actor_id=actor_id,
+        data={"attempts": message.attempts, "last_error": message.last_error},
     )
     message.status = "queued"
     message.attempts = 0
@@ -272,7 +270,7 @@ def _deliver_one(
 ) -> None:
     message.attempts = (message.attempts or 0) + 1
     try:
-        courier.deliver(_mail_for(message))
+        courier.deliver(_mail_for(message, now))
     except Exception as error:  # any failure is recorded on the row and retried
         reason = _describe(error)
         if message.attempts >= max_attempts or _permanent(error):
@@ -317,13 +315,14 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
         )
 
 
-def _mail_for(message: OutboxMessage) -> Message:
+def _mail_for(message: OutboxMessage, now: datetime) -> Message:
+    body_text, body_html = bodies_to_send(message, now)
     mail = Message(
         subject=message.subject,
         recipients=[message.recipient],
         reply_to=message.reply_to or None,
-        body=message.body_text,
-        html=message.body_html or None,
+        body=body_text,
+        html=body_html or None,
     )
     # Flask-Mail adds its own random Message-ID; ours is stable across resends.
     mail.msgId = message_id_for(message.key)

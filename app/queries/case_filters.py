@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, or_, select
 
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
+from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 
-LONDON = ZoneInfo("Europe/London")
 STALE_AFTER_DAYS = 28
 SORTS = {
     "urgency": "Most urgent first",
@@ -117,10 +116,6 @@ class CaseFilters:
         return args
 
 
-def london_today(now: datetime) -> date:
-    return now.astimezone(LONDON).date()
-
-
 def needs_a_rep():
     """A case needs a rep when it has none or its rep's account is deactivated."""
     inactive = select(User.id).where(User.active.is_(False))
@@ -135,7 +130,7 @@ def overdue_clause(now: datetime):
         .where(
             ActionPlan.case_id == Case.id,
             Action.status == "open",
-            Action.due_on < london_today(now),
+            Action.due_on < london_date(now),
         )
     )
 

@@ -11,7 +11,8 @@ from sqlalchemy import Select, and_, case, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
-from app.queries.case_filters import CaseFilters, apply_filters, london_today, overdue_clause
+from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
+from app.rules.calendar import london_date
 from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
@@ -53,7 +54,7 @@ def overdue_count(now: datetime):
         .where(
             ActionPlan.case_id == Case.id,
             Action.status == "open",
-            Action.due_on < london_today(now),
+            Action.due_on < london_date(now),
         )
         .correlate(Case)
         .scalar_subquery()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from app.rules.cases import allowed_transitions
 from app.rules.vocabulary import (
     FLAG_WORDS,
@@ -66,6 +66,59 @@ class RosterRow:
     role: str
 
 
+# Of the events one snapshot caused, the one that names the entry (most telling first).
+_ENTRY_KINDS = (
+    "membership_updated",
+    "resolved",
+    "escalated",
+    "returned",
+    "opened",
+    "flag_changed",
+    "evaluated",
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline: an event, or the events one membership snapshot caused."""
+
+    kind: str
+    created_at: datetime
+    actor: User | None
+    message: str
+    events: tuple[CaseEvent, ...]
+
+
+def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
+    """Group the events (newest first) of one snapshot into one entry: a membership update
+    reads as one line, not as the update plus the rules' evaluation, return and resolve."""
+    entries: list[TimelineEntry] = []
+    # One update's events share its snapshot and its moment (a second update on the same day
+    # replaces the day's snapshot, so the snapshot alone does not tell two updates apart).
+    groups: dict[tuple[int, datetime], list[CaseEvent]] = {}
+    order: list[list[CaseEvent]] = []
+    for event in events:
+        snapshot_id = (event.data or {}).get("snapshot_id")
+        if snapshot_id is not None and event.kind in _ENTRY_KINDS:
+            key = (snapshot_id, event.created_at)
+            if key not in groups:
+                groups[key] = []
+                order.append(groups[key])
+            groups[key].append(event)
+        else:
+            order.append([event])
+    for group in order:
+        lead = min(
+            group, key=lambda e: _ENTRY_KINDS.index(e.kind) if e.kind in _ENTRY_KINDS else 99
+        )
+        if lead.kind == "membership_updated" or len(group) == 1:
+            message = lead.message
+        else:  # oldest first, as they happened
+            message = " ".join(e.message for e in reversed(group))
+        entries.append(TimelineEntry(lead.kind, lead.created_at, lead.actor, message, tuple(group)))
+    return entries
+
+
 @dataclass(frozen=True)
 class CasePage:
     case: Case
@@ -83,6 +136,10 @@ class CasePage:
     today: date
     last_contact: CaseEvent | None  # the latest contact by its date (then by when recorded)
     contact_names: tuple[str, ...]  # the area's contacts, to suggest for "with whom"
+
+    @property
+    def entries(self) -> list[TimelineEntry]:
+        return timeline_entries(self.events)
 
     @property
     def open_actions(self):
@@ -132,7 +189,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
         ),
-        today=london_today(now),
+        today=london_date(now),
         last_contact=last_contact(case.id),
         contact_names=tuple(c.name for c in case.area.contacts),
     )

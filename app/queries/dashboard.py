@@ -16,7 +16,8 @@ from sqlalchemy import Integer, and_, distinct, func, literal_column, or_, selec
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent, Snapshot, User
-from app.queries.case_filters import CaseFilters, apply_filters, london_today
+from app.queries.case_filters import CaseFilters, apply_filters
+from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, PASSIVE_EVENT_KINDS
 
 WINDOWS = (30, 90, 365)
@@ -129,7 +130,7 @@ def _headline_filters(today: date) -> dict[str, CaseFilters]:
 
 def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
     """Each rep's open cases, overdue actions and last activity: five queries."""
-    today = london_today(now)
+    today = london_date(now)
     open_filters = CaseFilters()
     open_cases = _grouped_counts(Case.rep_id, open_filters, now)
     # Overdue actions and the cases holding them, in one pass over the open actions; the
@@ -169,7 +170,7 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
     loads = []
     for uid, name, region, active in users:
         last = _aware(last_activity.get(uid))
-        days = (today - london_today(last)).days if last else None
+        days = (today - london_date(last)).days if last else None
         loads.append(
             RepLoad(
                 rep_id=uid,
@@ -268,7 +269,7 @@ def _median(values: list[int]) -> float | None:
 
 def dashboard(now: datetime) -> Dashboard:
     """Everything the dashboard shows, in eight queries whatever the data."""
-    today = london_today(now)
+    today = london_date(now)
     named = _headline_filters(today)
     keys = list(named)
     counts = dict(zip(keys, count_cases([named[k] for k in keys], now), strict=True))

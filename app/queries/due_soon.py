@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from app.rules.vocabulary import OPEN_STATUSES
 
 DUE_SOON_DAYS = 14
@@ -64,7 +64,7 @@ def due_soon(
     user: User, now: datetime, page: int = 1, days: int = DUE_SOON_DAYS, per_page: int = PER_PAGE
 ) -> DueSoonPage:
     """One page of the open actions due within `days` of today (London), overdue first."""
-    today = london_today(now)
+    today = london_date(now)
     until = today + timedelta(days=days)
     base = _due_actions(user, until).subquery()
     total, overdue_total = db.session.execute(

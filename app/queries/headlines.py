@@ -14,9 +14,10 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from app.extensions import db
 from app.models import Area, Case, Snapshot
-from app.queries.case_filters import CaseFilters, london_today
+from app.queries.case_filters import CaseFilters
 from app.queries.dashboard import Figure
 from app.queries.insights_view import Chart
+from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, Flag
 
 QUARTERS_SHOWN = 8
@@ -44,7 +45,7 @@ def _flag_on(area_id, day: date):
 
 def headlines(now: datetime) -> Headlines:
     """Open cases, areas under criteria now and a year ago, returns in the last 12 months."""
-    today = london_today(now)
+    today = london_date(now)
     year_ago = _years_before(today, 1)
     open_cases = select(func.count(Case.id)).where(Case.status.in_(OPEN_STATUSES))
     returned = select(func.count(Case.id)).where(Case.returned_on > year_ago)
@@ -96,7 +97,7 @@ def quarter_ends(today: date, count: int = QUARTERS_SHOWN) -> list[tuple[str, da
 
 def open_by_flag_per_quarter(now: datetime, count: int = QUARTERS_SHOWN) -> Chart:
     """Cases open at the end of each of the last quarters, by their flag then (one query)."""
-    quarters = quarter_ends(london_today(now), count)
+    quarters = quarter_ends(london_date(now), count)
     ended = func.coalesce(Case.resolved_on, Case.closed_on)
     selects = []
     for i, (_label, day) in enumerate(quarters):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
-from app.queries.case_filters import STALE_AFTER_DAYS, london_today, overdue_clause
+from app.queries.case_filters import STALE_AFTER_DAYS, overdue_clause
+from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
 
@@ -64,7 +65,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
         )
     )
     rows = db.session.execute(query).unique().all()
-    next_actions = _next_actions([case.id for case, _ in rows], london_today(now))
+    next_actions = _next_actions([case.id for case, _ in rows], london_date(now))
     stale_before = now - timedelta(days=STALE_AFTER_DAYS)
     return [
         MyCaseRow(

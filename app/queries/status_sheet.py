@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.models import Action, Case
-from app.queries.case_filters import london_today
 from app.queries.case_page import load_case
+from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS
 
@@ -47,5 +47,5 @@ def status_sheet(case_id: int, now: datetime) -> StatusSheet:
             (a for a in actions if a.status == "open"),
             key=lambda a: (a.due_on is None, a.due_on or date.max, a.id),
         ),
-        today=london_today(now),
+        today=london_date(now),
     )

@@ -7,6 +7,7 @@ from importlib import import_module
 from flask import Flask
 
 from app.rules.vocabulary import template_globals
+from app.web.filters import register_filters
 
 BLUEPRINTS = (
     "home",
@@ -33,6 +34,8 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_url"] = _nav_url
     app.jinja_env.globals.update(template_globals())
+    register_filters(app)
+    app.jinja_env.globals["distance_words"] = distance_words
 
 
 def _nav_url(endpoint: str, **values) -> str | None:
@@ -42,3 +45,17 @@ def _nav_url(endpoint: str, **values) -> str | None:
     if endpoint not in current_app.view_functions:
         return None
     return url_for(endpoint, **values)
+
+
+def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:
+    """'needs 2 more members, at least one of them a resident' for a roster's counts, against
+    the configured criteria ('' when the counts are not known)."""
+    from flask import current_app
+
+    from app.rules.criteria import Thresholds
+    from app.rules.distance import describe_distance, distance_to_criteria
+
+    if members is None or residents is None:
+        return ""
+    thresholds = Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
+    return describe_distance(distance_to_criteria(members, residents, thresholds), subject=subject)

@@ -16,11 +16,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from app import create_app
+from app import clock, create_app
 from app.demo.loader import ADMIN_EMAIL, DEMO_PASSWORD, PROGRAMME_EMAIL, load_demo
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, OutboxMessage, User
-from app.models.types import utcnow
 from app.rules.vocabulary import OPEN_STATUSES
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.conftest import _config_for, empty_all_tables
@@ -54,7 +53,7 @@ def demo(migrated, live_server):
     app = create_app(_config_for(migrated))
     with app.app_context():
         empty_all_tables()
-        logins = load_demo(now=utcnow())
+        logins = load_demo(now=clock.now())
         db.session.commit()
         rep = db.session.scalar(select(User).where(User.email == logins.rep))
         open_cases = select(Case.id).where(Case.status.in_(OPEN_STATUSES))

@@ -83,11 +83,11 @@ def test_demo_cases_list_shows_the_2021_cases_twelve_returned(demo, runner):
 
 
 def test_demo_reviews_run_to_the_most_recent_september(demo, runner):
+    from app import clock
     from app.demo.loader import latest_review_year
-    from app.models.types import utcnow
 
     figures = json.loads(runner.invoke(args=["insights", "--json"]).output)
-    last = latest_review_year(utcnow())
+    last = latest_review_year(clock.now())
     assert figures["review_years"] == list(range(2015, last + 1))
     assert last >= 2022
     # Later years look like the earlier ones: a programme of about 1,500 counted members.
@@ -162,3 +162,23 @@ def test_users_create_refuses_duplicates_bad_email_and_short_password(app, runne
     rep_admin = runner.invoke(args=[*args, "--email", "r@example.org", "--admin"])
     assert rep_admin.exit_code != 0
     assert len(db.session.scalars(select(User)).all()) == 1
+
+
+def test_the_named_rep_has_a_case_in_each_open_status_and_the_queue_has_cases(demo):
+    from sqlalchemy import func
+
+    from app.models import Case
+    from app.models.cases import OPEN_STATUSES
+
+    rep_email = demo.split("rep:", 1)[1].split()[0]
+    rep = db.session.scalar(select(User).where(User.email == rep_email))
+    statuses = set(
+        db.session.scalars(
+            select(Case.status).where(Case.rep_id == rep.id, Case.status.in_(OPEN_STATUSES))
+        )
+    )
+    assert statuses == set(OPEN_STATUSES)
+    unassigned = db.session.scalar(
+        select(func.count()).where(Case.rep_id.is_(None), Case.status.in_(OPEN_STATUSES))
+    )
+    assert unassigned >= 1

@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import AuditEntry, Case, CaseEvent
 from app.operations.assignment import (
-    StaleCaseError,
-    assign_area_rep,
     assign_case,
     close_case,
+    set_area_rep,
 )
 from app.operations.errors import UserError
+from app.operations.versions import ConflictError
 from tests.factories import add_snapshot, make_area, make_user
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -86,7 +86,7 @@ def test_stale_version_is_refused_and_nothing_changes(app):
     rep = make_user("rep")
     case = open_case(make_area())
     stale = case.version - 1 if case.version > 1 else case.version + 1
-    with pytest.raises(StaleCaseError, match="Someone else changed this case"):
+    with pytest.raises(ConflictError, match="Someone else changed this case"):
         assign_case(case, rep, actor=None, now=NOW, expected_version=stale)
     assert case.rep_id is None and events(case, "assigned") == []
 
@@ -101,7 +101,7 @@ def test_concurrent_change_in_the_database_is_refused(app):
         update(Case).where(Case.id == case.id).values(version=Case.version + 1),
         execution_options={"synchronize_session": False},
     )
-    with pytest.raises(StaleCaseError):
+    with pytest.raises(ConflictError):
         assign_case(case, rep, actor=None, now=NOW, expected_version=loaded)
     db.session.rollback()
     assert db.session.get(Case, case.id).rep_id is None
@@ -121,7 +121,7 @@ def test_area_rep_change_is_audited_and_moves_the_open_case(app):
     old, new = make_user("rep", name="Olive Old"), make_user("rep", name="Ned New")
     area = make_area("BL010", rep=old)
     case = open_case(area)
-    change = assign_area_rep(area, new, actor=boss, now=NOW)
+    change = set_area_rep(area, new, actor=boss, now=NOW)
     assert area.rep_id == new.id and case.rep_id == new.id
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.target_id == area.id))
     assert audit is change.audit
@@ -136,14 +136,14 @@ def test_area_rep_change_can_leave_the_open_case_alone(app):
     old, new = make_user("rep"), make_user("rep")
     area = make_area(rep=old)
     case = open_case(area)
-    change = assign_area_rep(area, new, actor=None, now=NOW, also_open_case=False)
+    change = set_area_rep(area, new, actor=None, now=NOW, also_open_case=False)
     assert area.rep_id == new.id and case.rep_id == old.id
     assert change.case_event is None
 
 
 def test_area_rep_change_without_open_case_only_audits(app):
     area = make_area()
-    change = assign_area_rep(area, make_user("rep"), actor=None, now=NOW)
+    change = set_area_rep(area, make_user("rep"), actor=None, now=NOW)
     assert change.audit is not None and change.case_event is None
 
 
@@ -188,8 +188,23 @@ def test_closing_a_closed_case_is_refused(app):
 
 def test_closing_with_a_stale_version_is_refused(app):
     case = open_case(make_area())
-    with pytest.raises(StaleCaseError):
+    with pytest.raises(ConflictError):
         close_case(
             case, "left", actor=make_user("programme"), now=NOW, expected_version=case.version + 5
         )
     assert case.status == "new"
+
+
+def test_the_areas_import_moves_the_open_case_through_set_area_rep(app):
+    from app.operations.imports import AreaRow, store_areas
+
+    old, new = make_user("rep", name="Olive Old"), make_user("rep", name="Ned New")
+    area = make_area("BL020", rep=old)
+    case = open_case(area)
+    row = AreaRow(code="BL020", name=area.name, rep_email=new.email, contacts={})
+    summary = store_areas([row], now=NOW)
+    assert summary.cases_reassigned == 1 and case.rep_id == new.id
+    moved = events(case, "assigned")[-1]
+    assert moved.message == "Case reassigned from Olive Old to Ned New (areas import)."
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "area_rep_changed"))
+    assert audit.data == {"rep_id": new.id, "previous_rep_id": old.id, "case_id": case.id}

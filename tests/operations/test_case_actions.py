@@ -10,6 +10,7 @@ from app.models import Action, AuditEntry, Case, CaseEvent, Snapshot
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.operations.versions import ConflictError
 from tests.factories import add_snapshot, agreeable_plan, make_area, make_user
 
 
@@ -124,7 +125,7 @@ def test_stale_version_is_refused_and_nothing_saved(case, rep, now):
     ops.add_note(case, "Someone else was here", make_user("programme"), now + timedelta(hours=1))
     db.session.commit()
     assert case.version != shown
-    with pytest.raises(ops.ConflictError) as refused:
+    with pytest.raises(ConflictError) as refused:
         ops.change_status(case, "contacted", rep, now, expected_version=shown)
     db.session.rollback()
     assert "Someone else changed this case" in str(refused.value)
@@ -216,7 +217,7 @@ def test_plan_saved_by_someone_else_meanwhile_is_refused(case, rep, now):
     args = dict(barriers=[], barriers_text="", target_on=None, support=[], actor=rep, now=now)
     ops.save_plan(case, target_members=9, **args)
     db.session.commit()
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.save_plan(case, target_members=12, expected_version=0, **args)
     db.session.rollback()
     assert case.plan.target_members == 9
@@ -288,7 +289,7 @@ def test_action_change_on_a_stale_case_is_refused(case, rep, now):
     shown = case.version
     ops.add_note(case, "meanwhile", rep, now + timedelta(hours=1))
     db.session.commit()
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.complete_action(case, action, actor=rep, now=now, expected_version=shown)
     db.session.rollback()
     assert db.session.get(Action, action.id).status == "open"
@@ -365,7 +366,7 @@ def test_membership_needs_a_counted_member(case, rep, now):
 
 
 def test_membership_with_stale_version_stores_nothing(case, rep, now):
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         ops.update_membership(case, roster(9, 6), rep, now, expected_version=case.version + 1)
     db.session.rollback()
     assert db.session.scalar(select(Snapshot).where(Snapshot.kind == "update")) is None
@@ -381,6 +382,34 @@ def test_membership_of_an_area_without_a_case_is_audited(rep, now):
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership_updated"))
     assert audit.target_id == area.id
     assert area.current_members == 11
+
+
+def test_closing_from_the_status_form_is_the_one_close_path(case, now):
+    # Both close buttons (status form, programme close page) record one "closed" event.
+    programme = make_user("programme")
+    ops.change_status(case, "closed", programme, now, reason="Area left the programme")
+    db.session.commit()
+    (closed,) = events(case, "closed")
+    assert closed.message == "Case closed: Area left the programme"
+    assert closed.data == {"from": "new", "to": "closed", "reason": "Area left the programme"}
+    assert [e for e in events(case, "status_changed") if e.data.get("to") == "closed"] == []
+
+
+def test_a_case_closed_before_the_one_path_still_shows_on_the_timeline(case, rep, now):
+    from app.operations.casework import record_event
+    from app.queries.case_page import case_page
+
+    # Older databases hold closings recorded as "status_changed" events.
+    record_event(
+        case,
+        "status_changed",
+        "Status changed to Closed: left.",
+        now=now,
+        data={"from": "new", "to": "closed", "reason": "left"},
+    )
+    db.session.commit()
+    page = case_page(case.id, rep, now, "status")
+    assert "Status changed to Closed: left." in [e.message for e in page.events]
 
 
 # --- a plan means a plan; contact as an activity ---------------------------------------------

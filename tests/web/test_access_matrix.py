@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import csrf, db
 from app.models import Action, ActionPlan, Case, CaseEvent, ImportRun, OutboxMessage
-from app.models.types import utcnow
 from app.operations.users import make_set_password_token
 from tests.factories import add_snapshot, make_area, make_user
 from tests.web.conftest import csrf_token, login_as
@@ -112,7 +112,7 @@ def world(app) -> World:
         "user_id": rep_b.id,
         "message_id": message.id,
         "id": message.id,
-        "token": make_set_password_token(rep_b, utcnow()),
+        "token": make_set_password_token(rep_b, clock.now()),
         "year": 2021,
         "review_year": 2021,
         "run_id": run.id,

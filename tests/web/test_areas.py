@@ -122,13 +122,17 @@ def test_rep_b_gets_404_on_rep_a_area(client, world):
 def test_rep_opens_the_area_of_a_case_assigned_from_the_queue(client, world):
     from sqlalchemy import select
 
+    from app import clock
     from app.models import Case
-    from app.models.types import utcnow
     from app.operations.assignment import assign_case
 
     orphan = db.session.scalar(select(Case).where(Case.area_id == world["a3"].id))
     assign_case(
-        orphan, world["rep_b"], actor=world["boss"], now=utcnow(), expected_version=orphan.version
+        orphan,
+        world["rep_b"],
+        actor=world["boss"],
+        now=clock.now(),
+        expected_version=orphan.version,
     )
     db.session.commit()
     assert world["a3"].rep_id is None  # the area itself keeps no rep

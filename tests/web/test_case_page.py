@@ -5,14 +5,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent
-from app.models.types import utcnow
 from app.operations import case_actions as ops
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import NOW, add_snapshot, make_area, make_user
 from tests.querycount import count_queries
-from tests.web.conftest import post_form, token_in
+from tests.web.conftest import (
+    post_form,
+    session_id_for,  # noqa: E402
+    token_in,
+)
 
 
 def login_as(client, user) -> None:
@@ -26,7 +30,7 @@ def login_as(client, user) -> None:
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
-        sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": identifier})
+        sess.update({"_user_id": session_id_for(user), "_fresh": True, "_id": identifier})
 
 
 def open_case(rep, members=6, residents=4, years=(2026,)):
@@ -351,7 +355,7 @@ def test_token_helper_is_what_the_page_carries(client, rep):
 def test_rep_records_contact_and_the_summary_shows_the_last_one(client, rep):
     case = open_case(rep)
     login_as(client, rep)
-    today = london_today(utcnow())
+    today = london_date(clock.now())
     response = post_form(
         client,
         f"/cases/{case.id}/contacts",
@@ -374,7 +378,7 @@ def test_rep_records_contact_and_the_summary_shows_the_last_one(client, rep):
 def test_a_contact_in_the_future_is_refused_with_the_error_summary_and_typing_kept(client, rep):
     case = open_case(rep)
     login_as(client, rep)
-    tomorrow = london_today(utcnow()) + timedelta(days=1)
+    tomorrow = london_date(clock.now()) + timedelta(days=1)
     response = post_form(
         client,
         f"/cases/{case.id}/contacts",
@@ -395,7 +399,7 @@ def test_a_contact_in_the_future_is_refused_with_the_error_summary_and_typing_ke
 
 def test_plan_agreed_with_an_empty_plan_says_what_is_missing(client, rep):
     case = open_case(rep)
-    ops.change_status(case, "contacted", rep, utcnow())
+    ops.change_status(case, "contacted", rep, clock.now())
     db.session.commit()
     login_as(client, rep)
     response = post_form(
@@ -460,3 +464,20 @@ def test_programme_reassigns_from_the_case_page_to_active_reps_only(client, rep)
     assert response.headers["Location"].endswith(f"/cases/{case.id}")
     db.session.rollback()
     assert db.session.get(Case, case.id).rep_id == other.id
+
+
+def test_case_and_area_pages_say_what_would_bring_the_area_back(client, rep):
+    case = open_case(rep, members=7, residents=3)
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "What would bring it back" in html
+    assert "Needs 2 more members, both of them residents" in html
+    area_html = client.get(f"/areas/{case.area.code}").get_data(as_text=True)
+    assert "Needs 2 more members, both of them residents" in area_html
+
+
+def test_an_area_at_eight_is_one_departure_from_under_criteria(client, rep):
+    case = open_case(rep, members=8, residents=5)
+    login_as(client, rep)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "One member leaving would put it under criteria" in html

@@ -29,17 +29,9 @@ def login_as(client, user) -> None:
 
 
 @pytest.fixture(autouse=True)
-def frozen(monkeypatch, now):
-    """The dashboard and the case list both see `now` as the time (their `utcnow`)."""
-    import importlib
-
-    for name in ("app.web.dashboard", "app.web.programme.views"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "utcnow"):
-            monkeypatch.setattr(module, "utcnow", lambda: now)
+def frozen(freeze_clock, now):
+    """The dashboard and the case list both see `now` as the time (the app's clock)."""
+    freeze_clock(now)
 
 
 LINK = re.compile(r'<a href="([^"]*)" data-cases="(\d+)">')

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations import case_actions as ops
 from tests.factories import make_user
 from tests.querycount import count_queries
@@ -34,7 +34,7 @@ def test_rep_sees_own_actions_due_within_two_weeks_overdue_first(client, rep):
     add_action(case, 0, "Book the hall")
     add_action(case, 15, "Too far ahead")
     done = add_action(case, 2, "Already done")
-    ops.complete_action(case, done, actor=rep, now=utcnow())
+    ops.complete_action(case, done, actor=rep, now=clock.now())
     other = case_in_new_area(make_user("rep"), (6, 4))
     add_action(other, 1, "Another rep's action")
     db.session.commit()

@@ -152,3 +152,49 @@ def test_membership_update_is_on_the_timeline(client, case):
     timeline = html.split('id="timeline"', 1)[1]
     assert "Membership updated: the area is now under criteria" in timeline
     assert "(7 members, 5 residents)" in timeline
+
+
+def test_saving_the_unchanged_roster_stores_nothing(client, case):
+    response = post_form(client, f"/cases/{case.id}/membership", current_rows(case))
+    assert response.status_code == 302
+    assert update_snapshot(case) is None
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Nothing changed: the roster is the one already recorded" in html
+    assert "Membership updated" not in html
+
+
+def test_an_update_that_resolves_the_case_is_one_timeline_entry(client, case):
+    data = current_rows(case)
+    for i, name in enumerate(("Ann", "Bea", "Cal"), start=6):
+        new_person(data, i, name)
+    response = post_form(client, f"/cases/{case.id}/membership", data)
+    assert response.status_code == 302
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = html[html.index('id="timeline"') :]
+    entries = timeline.split('<li class="event-')[1:]
+    updates = [e for e in entries if "9 members, 7 residents" in e]
+    assert len(updates) == 1, updates
+    assert updates[0].startswith("membership_updated")
+    assert "the case is resolved" in updates[0]
+
+
+def test_check_shows_the_evaluation_and_stores_nothing(client, case):
+    data = current_rows(case)
+    new_person(data, 6, "Ann")
+    new_person(data, 7, "Bea", resident=False)
+    response = post_form(client, f"/cases/{case.id}/membership", {**data, "step": "check"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This roster gives <strong>8 members, 5 of them residents</strong>" in html
+    assert "The area would have returned within criteria" in html
+    assert 'value="Ann"' in html and 'name="step" value="save"' in html
+    assert update_snapshot(case) is None  # nothing stored by the check
+
+
+def test_check_of_the_unchanged_roster_says_so(client, case):
+    response = post_form(
+        client, f"/cases/{case.id}/membership", {**current_rows(case), "step": "check"}
+    )
+    html = response.get_data(as_text=True)
+    assert "saving it would change nothing" in html
+    assert 'name="step" value="save"' not in html

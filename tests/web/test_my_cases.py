@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import Case
-from app.models.types import utcnow
 from app.operations import case_actions as ops
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import add_snapshot, make_area, make_user
 from tests.querycount import count_queries
 from tests.web.test_case_page import login_as
@@ -36,13 +36,13 @@ def case_in_new_area(rep, *reviews, name=None):
 
 def add_action(case, due_in_days, description):
     """An open action due `due_in_days` from today (London; negative: overdue)."""
-    now = utcnow()
+    now = clock.now()
     created = now + timedelta(days=min(0, due_in_days) - 1)  # added before it was due
     return ops.add_action(
         case,
         description=description,
         owner="partnership",
-        due_on=london_today(now) + timedelta(days=due_in_days),
+        due_on=london_date(now) + timedelta(days=due_in_days),
         actor=case.rep,
         now=created,
     )
@@ -60,7 +60,7 @@ def test_rep_without_cases_sees_the_empty_state(client, rep):
 
 
 def test_cases_are_ordered_overdue_then_escalated_then_oldest_untouched(client, rep):
-    now = utcnow()
+    now = clock.now()
     fresh = case_in_new_area(rep, (6, 4), name="Fresh")
     stale = case_in_new_area(rep, (6, 4), name="Stale")
     older = case_in_new_area(rep, (6, 4), name="Older")
@@ -79,7 +79,7 @@ def test_cases_are_ordered_overdue_then_escalated_then_oldest_untouched(client, 
 
 
 def test_new_cases_come_before_others_of_the_same_urgency(client, rep):
-    now = utcnow()
+    now = clock.now()
     contacted = case_in_new_area(rep, (6, 4), name="Contacted")
     ops.change_status(contacted, "contacted", actor=rep, now=now)
     new = case_in_new_area(rep, (6, 4), name="Brand new")
@@ -103,7 +103,7 @@ def test_row_shows_flag_reasons_counts_and_next_due_action(client, rep):
     case = case_in_new_area(rep, (7, 3))
     add_action(case, 20, "Leaflet the estate")
     add_action(case, 5, "Invite two residents")
-    ops.complete_action(case, add_action(case, 1, "Already done"), actor=rep, now=utcnow())
+    ops.complete_action(case, add_action(case, 1, "Already done"), actor=rep, now=clock.now())
     db.session.commit()
     login_as(client, rep)
     html = client.get("/my-cases").get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_row_shows_flag_reasons_counts_and_next_due_action(client, rep):
     assert "Needs 2 more members, both of them residents" in html
     assert "Invite two residents" in html
     assert "Leaflet the estate" not in html and "Already done" not in html
-    due = london_today(utcnow()) + timedelta(days=5)
+    due = london_date(clock.now()) + timedelta(days=5)
     assert f"Due {due.day} {due:%b %Y}" in html
 
 

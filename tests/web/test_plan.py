@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, CaseEvent
-from app.models.types import utcnow
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import make_user
 from tests.web.conftest import post_form
 from tests.web.test_case_page import login_as, open_case
@@ -29,7 +29,7 @@ def case(rep, client):
 
 
 def in_days(days):
-    return (london_today(utcnow()) + timedelta(days=days)).isoformat()
+    return (london_date(clock.now()) + timedelta(days=days)).isoformat()
 
 
 def plan_of(case):

@@ -205,3 +205,82 @@ def test_dates_are_shown_in_london_time(client, boss):
     db.session.commit()
     html = sign_in(client, boss).get(f"/cases/{case_of(area).id}/close").get_data(as_text=True)
     assert "30 Sep 2021" in html
+
+
+def _open_cases(n: int, rep=None) -> list[Case]:
+    areas = [make_area(f"BK{i:03d}", rep=rep) for i in range(n)]
+    for area in areas:
+        add_snapshot(area, 6, 4, year=2025)
+    db.session.commit()
+    return [case_of(a) for a in areas]
+
+
+def test_bulk_assign_changes_each_case_and_refuses_a_stale_one(client, boss):
+    from app.models import CaseEvent
+
+    rep = make_user("rep", name="Rita Rep")
+    cases = _open_cases(5)
+    picks = [f"{c.id}:{c.version}" for c in cases]
+    stale = cases[2]
+    stale.status = "contacted"  # someone changed it after the list was shown
+    db.session.commit()
+    sign_in(client, boss)
+    response = post_form(
+        client, "/cases/bulk", {"case": picks, "action": "assign", "rep_id": str(rep.id)}
+    )
+    html = response.get_data(as_text=True)
+    assert "4 changed, 1 refused" in html
+    refused = html.split('id="refused"', 1)[1].split("</table>", 1)[0]
+    assert f"Case #{stale.id}" in refused and "Someone else changed this case" in refused
+    db.session.rollback()
+    reps = {c.id: db.session.get(Case, c.id).rep_id for c in cases}
+    assert reps.pop(stale.id) is None and set(reps.values()) == {rep.id}
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "assigned")).all()
+    assert sorted(e.case_id for e in events) == sorted(reps)  # one event per changed case
+
+
+def test_bulk_close_all_matching_filters_across_pages(client, boss):
+    rep = make_user("rep", name="Rita Rep")
+    cases = _open_cases(3, rep=rep)
+    other = make_area("ZZ001")
+    add_snapshot(other, 6, 4, year=2025)
+    db.session.commit()
+    sign_in(client, boss)
+    response = post_form(
+        client,
+        "/cases/bulk",
+        {"all_matching": "1", "filters": f"rep_id={rep.id}", "action": "close", "reason": "Left"},
+    )
+    html = response.get_data(as_text=True)
+    assert "3 changed, 0 refused" in html, html[html.find("<h1") :][:600]
+    db.session.rollback()
+    assert {db.session.get(Case, c.id).status for c in cases} == {"closed"}
+    assert case_of(other).status == "new"
+
+
+def test_bulk_without_a_selection_or_a_reason_changes_nothing(client, boss):
+    cases = _open_cases(2)
+    sign_in(client, boss)
+    none = post_form(client, "/cases/bulk", {"action": "close", "reason": "x"})
+    assert none.status_code == 302
+    no_reason = post_form(
+        client, "/cases/bulk", {"case": [f"{c.id}:{c.version}" for c in cases], "action": "close"}
+    )
+    assert no_reason.status_code == 302
+    db.session.rollback()
+    assert {db.session.get(Case, c.id).status for c in cases} == {"new"}
+    page = client.get("/cases").get_data(as_text=True)
+    assert "Give a reason for closing the cases." in page
+
+
+def test_empty_filter_parameters_are_dropped_and_the_count_is_in_the_title(client, boss):
+    _open_cases(2)
+    sign_in(client, boss)
+    response = client.get("/cases?status=open&flag=&rep_id=")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "flag=" not in location and "rep_id=" not in location and "status=open" in location
+    html = client.get(location).get_data(as_text=True)
+    assert "<title>Cases (2)" in html
+    areas = client.get("/areas?flag=&sort=code")
+    assert areas.status_code == 302 and areas.headers["Location"].endswith("/areas?sort=code")

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations import case_actions as ops
-from app.queries.case_filters import london_today
+from app.rules.calendar import london_date
 from tests.factories import make_user
 from tests.querycount import count_queries
 from tests.web.test_case_page import login_as
@@ -23,13 +23,13 @@ def rep(app):
 
 def test_sheet_shows_standing_distance_plan_and_open_actions_only(client, rep):
     case = case_in_new_area(rep, (7, 3), name="Sheetfield")
-    now = utcnow()
+    now = clock.now()
     ops.save_plan(
         case,
         barriers=["recruitment"],
         barriers_text="",
         target_members=9,
-        target_on=london_today(now) + timedelta(days=60),
+        target_on=london_date(now) + timedelta(days=60),
         support=["learning_events"],
         actor=rep,
         now=now,

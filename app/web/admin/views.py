@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEntry, User
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.handover import deactivate_with_handover, workload
+from app.operations.outbox import mail_configured
 from app.operations.users import (
     create_user,
     reactivate_user,
@@ -28,23 +26,12 @@ from app.web.admin import bp
 from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm
 
 PER_PAGE = 25
-LONDON = ZoneInfo("Europe/London")
 SORTS = {
     "name": (func.lower(User.name).asc(), User.id.asc()),
     "-name": (func.lower(User.name).desc(), User.id.desc()),
     "email": (User.email.asc(),),
     "-email": (User.email.desc(),),
 }
-
-
-@bp.context_processor
-def _helpers():
-    def london(moment: datetime | None) -> str:
-        if moment is None:
-            return "never"
-        return moment.astimezone(LONDON).strftime("%-d %b %Y %H:%M")
-
-    return {"london": london}
 
 
 def _user_or_404(user_id: int) -> User:
@@ -78,7 +65,7 @@ def users():
 def new_user():
     form = NewUserForm()
     if form.validate_on_submit():
-        now = utcnow()
+        now = clock.now()
         try:
             user = create_user(
                 email=form.email.data,
@@ -102,10 +89,15 @@ def new_user():
 
 
 def _flash_link(intro: str, user: User, link: str) -> None:
+    """With a mail server the link goes only by mail; without one, this admin sees it once."""
+    if mail_configured():
+        flash(f"{intro} A set-password link is on its way by email to {user.email}.", "success")
+        return
     flash(
         Markup(
-            "{} A set-password link is queued by email to {}. You can also give them the link "
-            'yourself (it works once, for 72 hours): <a href="{}" class="text-break">{}</a>'
+            "{} No mail server is set up, so give {} this set-password link yourself (it works "
+            "once, for 72 hours; it is shown only now, to you): "
+            '<a href="{}" class="text-break">{}</a>'
         ).format(intro, user.email, link, link),
         "success",
     )
@@ -125,7 +117,7 @@ def user(user_id: int):
                 role=form.role.data,
                 admin=form.is_admin.data,
                 region=form.region.data,
-                now=utcnow(),
+                now=clock.now(),
             )
         except UserError as exc:
             db.session.rollback()
@@ -153,7 +145,7 @@ def send_link(user_id: int):
     if not user.active:
         flash(f"{user.name}'s account is deactivated: reactivate it first.", "error")
         return redirect(url_for("admin.user", user_id=user.id))
-    link = send_set_password_link(user, actor_id=current_user.id, now=utcnow())
+    link = send_set_password_link(user, actor_id=current_user.id, now=clock.now())
     db.session.commit()
     _flash_link(f"New link for {user.name}.", user, link)
     return redirect(url_for("admin.user", user_id=user.id))
@@ -169,7 +161,7 @@ def deactivate(user_id: int):
     if form.validate_on_submit():
         try:
             successor = _successor(work)
-            done = deactivate_with_handover(user, successor, actor=_me(), now=utcnow())
+            done = deactivate_with_handover(user, successor, actor=_me(), now=clock.now())
         except UserError as exc:
             db.session.rollback()
             if not work.any or user.id == current_user.id:
@@ -224,7 +216,7 @@ def reactivate(user_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            reactivate_user(user, actor=_me(), now=utcnow())
+            reactivate_user(user, actor=_me(), now=clock.now())
         except UserError as exc:
             db.session.rollback()
             flash(str(exc), "error")

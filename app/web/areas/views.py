@@ -8,9 +8,9 @@ from math import ceil
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
-from app.operations.assignment import assign_area_rep
+from app.operations.assignment import set_area_rep
 from app.operations.errors import UserError
 from app.queries.areas import (
     AREA_FLAGS,
@@ -24,6 +24,7 @@ from app.queries.areas import (
 from app.queries.case_list import assignable_users, rep_choices
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.exports import csv_response
+from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import rep_from
 
@@ -39,6 +40,8 @@ def _page_arg() -> int:
 @bp.get("/areas")
 @login_required
 def index():
+    if (clean := without_empty_parameters()) is not None:
+        return clean
     filters, errors = AreaFilters.from_args(request.args)
     rows, total, page = area_page(filters, current_user, _page_arg(), PER_PAGE)
     return render_template(
@@ -108,8 +111,8 @@ def assign_rep(code: str):
     also_open_case = request.form.get("also_open_case") in ("1", "on", "yes", "true")
     try:
         rep = rep_from(request.form)
-        change = assign_area_rep(
-            area, rep, actor=current_user, now=utcnow(), also_open_case=also_open_case
+        change = set_area_rep(
+            area, rep, actor=current_user, now=clock.now(), also_open_case=also_open_case
         )
         db.session.commit()
     except UserError as exc:

@@ -1,25 +1,8 @@
-"""Template helpers of the casework pages: London dates and form error lists."""
+"""Template helpers of the casework pages: form error lists."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from wtforms import Form
-
-from app.rules.calendar import london_day_words, london_moment_words
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_date(value: date | datetime | None) -> str:
-    """'25 Nov 2026' (a datetime is read in Europe/London first)."""
-    return london_day_words(value)
-
-
-def london_datetime(value: datetime | None) -> str:
-    """'25 Nov 2026, 10:00' in Europe/London."""
-    return london_moment_words(value)
 
 
 def form_errors(form: Form, anchor: str) -> list[tuple[str, str]]:

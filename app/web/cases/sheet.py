@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import render_template
 
-from app.models.types import utcnow
+from app import clock
 from app.queries.status_sheet import status_sheet
-from app.rules.vocabulary import BARRIER_WORDS, OWNER_WORDS, SUPPORT_WORDS
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import london_date
 
 
 @bp.get("/cases/<int:case_id>/sheet")
@@ -18,9 +16,5 @@ def sheet(case_id: int):
     case_or_404(case_id)
     return render_template(
         "cases/sheet.html",
-        sheet=status_sheet(case_id, utcnow()),
-        london_date=london_date,
-        BARRIER_WORDS=BARRIER_WORDS,
-        SUPPORT_WORDS=SUPPORT_WORDS,
-        OWNER_WORDS=OWNER_WORDS,
+        sheet=status_sheet(case_id, clock.now()),
     )

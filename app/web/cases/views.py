@@ -13,18 +13,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
-from app.models.types import utcnow
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
+from app.operations.versions import CONFLICT_MESSAGE, ConflictError
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
+from app.rules.cases import OpenCaseState, Outcome, decide
+from app.rules.criteria import evaluate
+from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors, london_date, london_datetime
+from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
@@ -43,8 +47,6 @@ INVALID = 422  # the form is shown again with its errors
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "london_date": london_date,
-        "london_datetime": london_datetime,
         "form_errors": form_errors,
     }
 
@@ -60,7 +62,7 @@ def _from_iso_date(value: str) -> date:
 @bp.get("/my-cases")
 @login_required
 def mine():
-    return render_template("cases/mine.html", rows=my_cases(current_user, utcnow()))
+    return render_template("cases/mine.html", rows=my_cases(current_user, clock.now()))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -71,7 +73,7 @@ def show(case_id: int):
 
 
 def _show(case_id: int, status: int = 200, **forms: Any):
-    page = case_page(case_id, current_user, utcnow(), request.args.get("events", "all"))
+    page = case_page(case_id, current_user, clock.now(), request.args.get("events", "all"))
     version = page.case.version
     forms.setdefault("status_form", StatusForm(formdata=None, version=version))
     forms.setdefault("note_form", NoteForm(formdata=None))
@@ -100,13 +102,13 @@ def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
     try:
         result = change()
         db.session.commit()
-    except (ops.ConflictError, StaleDataError, IntegrityError) as exc:
+    except (ConflictError, StaleDataError, IntegrityError) as exc:
         # StaleDataError: the row's version changed between our read and our write;
         # IntegrityError: a concurrent first plan or same-day membership update won the race.
         db.session.rollback()
-        if not isinstance(exc, ops.ConflictError):
+        if not isinstance(exc, ConflictError):
             current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
-        flash(ops.CONFLICT_MESSAGE, "error")
+        flash(CONFLICT_MESSAGE, "error")
         return "conflict", None
     except ops.InvalidInput as exc:
         db.session.rollback()
@@ -133,7 +135,11 @@ def status(case_id: int):
     outcome, words = _save(
         form,
         lambda: ops.change_status(
-            case, form.target.data, current_user, utcnow(), expected_version=form.version_number()
+            case,
+            form.target.data,
+            current_user,
+            clock.now(),
+            expected_version=form.version_number(),
         ),
     )
     if outcome == "invalid":
@@ -160,7 +166,7 @@ def contact(case_id: int):
             with_whom=form.with_whom.data,
             outcome=form.outcome.data,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
         ),
     )
     if outcome == "invalid":
@@ -177,7 +183,7 @@ def note(case_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, note_form=form)
-    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, utcnow()))
+    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, clock.now()))
     if outcome == "invalid":
         return _show(case_id, INVALID, note_form=form)
     if outcome == "done":
@@ -205,7 +211,7 @@ def plan(case_id: int):
                 target_on=form.target_on.data,
                 support=form.support.data or [],
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -241,7 +247,7 @@ def add_action(case_id: int):
             owner=form.owner.data,
             due_on=form.due_on.data,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
         ),
     )
     if outcome == "invalid":
@@ -281,7 +287,7 @@ def edit_action(case_id: int, action_id: int):
                 owner=form.owner.data,
                 due_on=form.due_on.data,
                 actor=current_user,
-                now=utcnow(),
+                now=clock.now(),
                 expected_version=form.version_number(),
             ),
         )
@@ -320,7 +326,7 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
             case,
             action,
             actor=current_user,
-            now=utcnow(),
+            now=clock.now(),
             expected_version=form.version_number(),
             **extra,
         ),
@@ -351,11 +357,14 @@ def membership(case_id: int):
     form = MembershipForm()
     if form.validate_on_submit():
         entries = _entries(form, case.area.code)
+        if entries is not None and request.form.get("step") == "check":
+            # The confirm step: what this roster would give, before anything is stored.
+            return _membership_page(case, form, roster_on, preview=_preview(case, entries))
         if entries is not None:
             outcome, result = _save(
                 form,
                 lambda: ops.update_membership(
-                    case, entries, current_user, utcnow(), expected_version=form.version_number()
+                    case, entries, current_user, clock.now(), expected_version=form.version_number()
                 ),
             )
             if outcome == "done":
@@ -365,9 +374,36 @@ def membership(case_id: int):
     return _membership_page(case, form, roster_on, INVALID)
 
 
-def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 200):
-    html = render_template("cases/membership.html", case=case, form=form, roster_on=roster_on)
+def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 200, preview=None):
+    html = render_template(
+        "cases/membership.html", case=case, form=form, roster_on=roster_on, preview=preview
+    )
     return html, status
+
+
+def _preview(case: Case, entries: list[EntryInput]) -> dict[str, Any]:
+    """The evaluation the posted roster gives, and what the case rules would then do."""
+    evaluation = evaluate((e.resident, e.role) for e in entries)
+    unchanged = ops.same_roster(case.area_id, entries)
+    state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
+    outcome = decide(state, evaluation.flag).outcome
+    return {
+        "evaluation": evaluation,
+        "words": ops.evaluation_words(evaluation),
+        "distance": distance_words(evaluation.members, evaluation.residents),
+        "unchanged": unchanged,
+        "effect": PREVIEW_WORDS[outcome],
+    }
+
+
+PREVIEW_WORDS = {
+    Outcome.RESOLVE: "The case would be resolved: the area is back within criteria.",
+    Outcome.RETURN: "The area would have returned within criteria; the case stays open at eight.",
+    Outcome.ESCALATE: "The case would be escalated: the area would be under criteria again.",
+    Outcome.UPDATE: "The case stays open with these figures.",
+    Outcome.NOTHING: "The case stays as it is.",
+    Outcome.OPEN: "The case stays as it is.",
+}
 
 
 def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from app.models.types import utcnow
+from app import clock
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
 from app.queries.headlines import headlines, open_by_flag_per_quarter
-from app.rules.calendar import day_words
 from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
@@ -29,14 +27,9 @@ def case_list_url(filters: CaseFilters) -> str:
     return CASE_LIST_PATH + ("?" + urlencode(args) if args else "")
 
 
-def long_date(value: date) -> str:
-    """'25 Nov 2026'."""
-    return day_words(value)
-
-
 @bp.context_processor
 def _helpers() -> dict:
-    return {"case_list_url": case_list_url, "long_date": long_date}
+    return {"case_list_url": case_list_url}
 
 
 REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten times)
@@ -45,7 +38,7 @@ REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten
 @bp.get("/dashboard")
 @programme_required
 def index():
-    now = utcnow()
+    now = clock.now()
     board = dashboard(now)
     all_reps = request.args.get("reps") == "all"
     return render_template(
@@ -64,7 +57,7 @@ def index():
 @bp.get("/dashboard/chart/open-by-flag.svg")
 @programme_required
 def open_by_flag_svg():
-    chart = open_by_flag_per_quarter(utcnow())
+    chart = open_by_flag_per_quarter(clock.now())
     response = Response(render_svg(chart), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
     response.headers["Cache-Control"] = "private, no-store"

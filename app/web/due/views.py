@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user
 
-from app.models.types import utcnow
+from app import clock
 from app.queries.due_soon import DUE_SOON_DAYS, due_soon
 from app.rules.vocabulary import OWNER_WORDS
 from app.web.access import login_required
-from app.web.cases.display import london_date
 from app.web.due import bp
 
 
@@ -21,11 +20,10 @@ def _page_arg() -> int:
 @bp.get("/due-soon")
 @login_required
 def index():
-    result = due_soon(current_user, utcnow(), _page_arg())
+    result = due_soon(current_user, clock.now(), _page_arg())
     return render_template(
         "due/index.html",
         result=result,
         days=DUE_SOON_DAYS,
         owners=OWNER_WORDS,
-        london_date=london_date,
     )

@@ -9,9 +9,9 @@ from math import ceil
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import clock
 from app.extensions import db
 from app.models.imports import BUSY_STATUSES
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.import_runs import (
     PROGRESS,
@@ -69,7 +69,7 @@ def upload():
     data = upload.read()
     try:
         run = start_preview(
-            form.kind.data, upload.filename or "", data, actor=current_user, now=utcnow()
+            form.kind.data, upload.filename or "", data, actor=current_user, now=clock.now()
         )
     except ImportRejected as exc:
         lines = exc.problems.lines()
@@ -109,7 +109,7 @@ def confirm_run(run_id: int):
         flash("This form has expired. Please try again.", "error")
         return redirect(url_for("imports.show", run_id=run_id), code=303)
     try:
-        confirm(run, form.sha256.data or "", actor=current_user, now=utcnow())
+        confirm(run, form.sha256.data or "", actor=current_user, now=clock.now())
     except UserError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -122,7 +122,7 @@ def discard_run(run_id: int):
     run = import_run(run_id) or abort(404)
     if DiscardImportForm().validate_on_submit():
         try:
-            discard(run, actor=current_user, now=utcnow())
+            discard(run, actor=current_user, now=clock.now())
             db.session.commit()
             flash(f"{run.filename} was not imported; nothing changed.", "info")
         except UserError as exc:

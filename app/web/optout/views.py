@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from app import clock
 from app.extensions import db
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.optout import contact_for_token, opt_out
 from app.web.access import public
@@ -18,7 +18,7 @@ from app.web.optout import bp
 def page(token: str):
     try:
         if request.method == "POST":
-            opt_out(token, utcnow())
+            opt_out(token, clock.now())
             db.session.commit()
             return redirect(url_for("optout.page", token=token), code=303)
         contact = contact_for_token(token)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import (
     abort,
     current_app,
@@ -17,9 +14,9 @@ from flask import (
 )
 from flask_login import current_user
 
+from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
-from app.models.types import utcnow
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
 from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
@@ -27,7 +24,6 @@ from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
 
-LONDON = ZoneInfo("Europe/London")
 STATUS_BADGES = {
     "queued": "text-bg-secondary",
     "sending": "text-bg-info",
@@ -43,17 +39,10 @@ HTML_PREVIEW_POLICY = (
 
 @bp.context_processor
 def _helpers() -> dict:
-    def london(moment: datetime | None) -> str:
-        if moment is None:
-            return "—"
-        local = moment.astimezone(LONDON)
-        return f"{local.day} {local:%b %Y, %H:%M}"
-
     def kind_words(kind: str) -> str:
         return kind.replace("_", " ").capitalize()
 
     return {
-        "london": london,
         "kind_words": kind_words,
         "status_words": OUTBOX_STATUS_WORDS,
         "status_badges": STATUS_BADGES,
@@ -112,7 +101,7 @@ def html_version(message_id: int):
 def retry_message(message_id: int):
     message = _message_or_404(message_id)
     try:
-        retry(message.id, utcnow(), current_user.id)
+        retry(message.id, clock.now(), current_user.id)
     except UserError as error:
         db.session.rollback()
         flash(str(error), "error")

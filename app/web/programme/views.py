@@ -4,14 +4,17 @@ queue, assigning a case and closing it."""
 from __future__ import annotations
 
 from math import ceil
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
+from app import clock
 from app.extensions import db
 from app.models import Case
-from app.models.types import utcnow
 from app.operations.assignment import assign_case, close_case
+from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
@@ -26,8 +29,10 @@ from app.queries.case_list import (
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
+from app.web.listing import without_empty_parameters
 from app.web.programme import display
-from app.web.programme.forms import reason_from, rep_from, version_from
+from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
+from app.web.redirects import safe_next
 
 bp = Blueprint("programme", __name__)
 display.register(bp)
@@ -65,8 +70,10 @@ def _field_id(error: str) -> str:
 @bp.get("/cases")
 @programme_required
 def cases():
+    if (clean := without_empty_parameters()) is not None:
+        return clean
     filters, errors = CaseFilters.from_args(request.args)
-    now = utcnow()
+    now = clock.now()
     rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
@@ -85,6 +92,9 @@ def cases():
         sorts=SORTS,
         reps=rep_choices(),
         regions=region_choices(),
+        users=assignable_users(),
+        bulk_actions=BULK_ACTIONS,
+        filters_query=urlencode(filters.to_args()),
     )
 
 
@@ -92,7 +102,7 @@ def cases():
 @programme_required
 def cases_csv():
     filters, _errors = CaseFilters.from_args(request.args)
-    rows = all_case_rows(filters, utcnow())
+    rows = all_case_rows(filters, clock.now())
     body = (
         (
             r.case_id,
@@ -122,7 +132,7 @@ def cases_csv():
 def unassigned():
     return render_template(
         "programme/unassigned.html",
-        rows=unassigned_open_cases(utcnow()),
+        rows=unassigned_open_cases(clock.now()),
         users=assignable_users(),
     )
 
@@ -135,7 +145,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = display.safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     if target:
         return target
     url = display.case_url(case_id)
@@ -149,7 +159,9 @@ def assign(case_id: int):
     try:
         version = version_from(request.form)
         rep = rep_from(request.form)
-        event = assign_case(case, rep, actor=current_user, now=utcnow(), expected_version=version)
+        event = assign_case(
+            case, rep, actor=current_user, now=clock.now(), expected_version=version
+        )
         db.session.commit()
     except UserError as exc:
         db.session.rollback()
@@ -182,7 +194,9 @@ def close(case_id: int):
             error = str(exc)  # shown on the form, next to the reason
         else:
             try:
-                close_case(case, reason, actor=current_user, now=utcnow(), expected_version=version)
+                close_case(
+                    case, reason, actor=current_user, now=clock.now(), expected_version=version
+                )
                 db.session.commit()
             except UserError as exc:
                 db.session.rollback()
@@ -196,5 +210,48 @@ def close(case_id: int):
         error=error,
         reason=request.form.get("reason", ""),
         version=request.form.get("version") or case.version,
-        next_url=display.safe_next(request.values.get("next")),
+        next_url=safe_next(request.values.get("next")),
     ), (400 if error else 200)
+
+
+def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
+    """The chosen cases: 'id:version' checkboxes, or every case matching the saved filters."""
+    if request.form.get("all_matching") == "1":
+        filters, _errors = CaseFilters.from_args(filters_args)
+        return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
+    items = []
+    for raw in request.form.getlist("case"):
+        case_id, _, version = raw.partition(":")
+        if case_id.isdigit() and version.isdigit():
+            items.append((int(case_id), int(version)))
+    return items
+
+
+@bp.post("/cases/bulk")
+@programme_required
+def bulk():
+    filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
+    back = url_for("programme.cases", **filters_args)
+    items = _bulk_items(filters_args)
+    if not items:
+        flash("Select at least one case (or all cases matching the filters).", "error")
+        return redirect(back)
+    action = request.form.get("action", "")
+    try:
+        rep = rep_from(request.form) if action == "assign" else None
+        outcome = bulk_change(
+            items,
+            action,
+            actor=current_user,
+            now=clock.now(),
+            rep=rep,
+            reason=(request.form.get("reason") or "")[:MAX_REASON],
+        )
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    return render_template(
+        "programme/bulk_result.html", outcome=outcome, action=BULK_ACTIONS[action], back=back
+    )
