@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "optout",
     "imports",
     "due",
+    "search",
 )
 
 
