@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from app.extensions import csrf, db, login_manager, mail, migrate
 from app.secret_key import init_secret_key
+from app.web.request_checks import init_request_checks
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -30,6 +31,8 @@ def create_app(config: object | str | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
+    # Before CSRFProtect, so a cut-off or hostile body is refused before anything reads it.
+    init_request_checks(app)
     csrf.init_app(app)
     mail.init_app(app)
     _init_bootstrap(app)

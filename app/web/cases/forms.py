@@ -27,7 +27,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.models.snapshots import RosterEntry
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
+from app.operations.text import parse_count
 from app.rules.vocabulary import (
     BARRIER_WORDS,
     CONTACT_METHODS,
@@ -38,6 +40,7 @@ from app.rules.vocabulary import (
     MemberRole,
     Owner,
 )
+from app.web.request_checks import FitsColumn
 
 BLANK_ROWS = 3
 
@@ -59,8 +62,7 @@ class VersionedForm(FlaskForm):
     version = _version_field()
 
     def version_number(self) -> int | None:
-        value = str(self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_count(str(self.version.data or ""), minimum=0)
 
     def validate_version(self, field) -> None:
         if self.version_number() is None:
@@ -136,7 +138,7 @@ class RosterRowForm(Form):
     """One person on the roster (a plain Form: the CSRF token is on the outer form)."""
 
     person_id = HiddenField()
-    name = StringField("Name", validators=[Length(max=MAX_NAME)])
+    name = StringField("Name", validators=[FitsColumn(RosterEntry.name)])
     resident = BooleanField("Resident")
     role = SelectField("Role", choices=_choices(MEMBER_ROLE_WORDS), default=MemberRole.MEMBER)
     remove = BooleanField("Remove")

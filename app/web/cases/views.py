@@ -356,7 +356,7 @@ def membership(case_id: int):
         return _membership_page(case, form, roster_on)
     form = MembershipForm()
     if form.validate_on_submit():
-        entries = _entries(form, case.area.code)
+        entries = _entries(form, roster, case.area.code)
         if entries is not None and request.form.get("step") == "check":
             # The confirm step: what this roster would give, before anything is stored.
             return _membership_page(case, form, roster_on, preview=_preview(case, entries))
@@ -406,11 +406,14 @@ PREVIEW_WORDS = {
 }
 
 
-def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:
+def _entries(form: MembershipForm, roster, area_code: str) -> list[EntryInput] | None:
     """The roster as posted: removed rows and blank new rows left out; None if a kept row
     has no name (the error is put on its field)."""
     entries: list[EntryInput] = []
     ok = True
+    # The hidden person_id is the client's word: only an id on this area's current roster is
+    # kept; any other row is a new person with an id made here (see docs/security.md).
+    on_roster = {r.person_id for r in roster}
     for row in form.rows:
         sub = row.form
         name = (sub.name.data or "").strip()
@@ -421,6 +424,8 @@ def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:
                 sub.name.errors = [*sub.name.errors, "Give the person's name, or tick Remove."]
                 ok = False
             continue
-        person_id = sub.person_id.data or f"web-{area_code}-{secrets.token_hex(5)}"
+        person_id = sub.person_id.data
+        if person_id not in on_roster:
+            person_id = f"web-{area_code}-{secrets.token_hex(5)}"
         entries.append(EntryInput(person_id, name, bool(sub.resident.data), sub.role.data))
     return entries if ok else None

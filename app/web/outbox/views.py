@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import OutboxMessage
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
+from app.operations.text import parse_count
 from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
 from app.web.outbox import bp
@@ -61,7 +62,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 def index():
     status = request.args.get("status", "")
     status = status if status in OUTBOX_STATUSES else None
-    page = request.args.get("page", 1, type=int) or 1
+    page = parse_count(request.args.get("page", "1")) or 1
     listing = outbox_page(status, page)
     return render_template(
         "outbox/index.html",

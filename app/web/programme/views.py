@@ -16,6 +16,7 @@ from app.models import Case
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
+from app.operations.text import parse_count
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
@@ -58,8 +59,7 @@ CSV_HEADER = (
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return parse_count(request.args.get("page", "1")) or 1
 
 
 def _field_id(error: str) -> str:
