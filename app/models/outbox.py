@@ -11,16 +11,13 @@ from app import clock
 from app.extensions import db
 from app.models.cases import Case
 from app.models.types import UTCDateTime
-
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+from app.rules.vocabulary import OUTBOX_STATUSES, OutboxStatus, sql_in
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')", name="status"
-        ),
+        CheckConstraint(sql_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
     )
 
@@ -38,7 +35,7 @@ class OutboxMessage(db.Model):
     )
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, CaseEvent, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_case, cancel_for_old_rep
 from app.operations.versions import check_version, flush_or_conflict
 from app.rules.calendar import london_date
-from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
+from app.rules.cases import TransitionError, check_transition
+from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS
 
 
 def check_assignable(user: User | None) -> None:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
-from app.models.cases import OPEN_STATUSES, PASSIVE_EVENT_KINDS
 from app.operations.mail_cancel import cancel_for_case
 from app.rules.calendar import day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation
+from app.rules.criteria import Evaluation
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, PASSIVE_EVENT_KINDS, REASON_WORDS
 
 
 @dataclass
