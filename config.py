@@ -28,7 +28,8 @@ def default_database_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Unset: a random key is generated once into instance/secret_key (app/secret_key.py).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Level of the app's operator log lines (logger "app"), written to stderr.
@@ -58,6 +59,8 @@ class Config:
     REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+    # How long the personal link in a partnership email works (each new mail makes a new one).
+    PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
 
     # Outbox sender: attempts, first backoff (doubling), and how long a claim may be held
     # before another sender takes the message over (a crashed sender loses nothing).
@@ -80,12 +83,20 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    # A session without "keep me signed in" ends on the server after this many hours.
+    SESSION_HOURS = _int("SESSION_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Sign-in counts live in the database unless this names a Redis server (redis://host:port).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed sign-ins allowed per account and per address (Flask-Limiter syntax).
+    # Sign-in attempts checked per window (Flask-Limiter syntax): per account and address, per
+    # address, and per account from all addresses (higher, so a stranger can't lock it alone).
     SIGN_IN_LIMIT_PER_EMAIL = os.environ.get("SIGN_IN_LIMIT_PER_EMAIL", "5 per 15 minutes")
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
+    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "50 per hour")
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: trust
+    # none, the headers are ignored).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     BOOTSTRAP_SERVE_LOCAL = True
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED")

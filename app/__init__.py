@@ -10,7 +10,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.extensions import csrf, db, login_manager, mail, migrate
+from app.secret_key import init_secret_key
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -23,15 +24,17 @@ def create_app(config: object | str | None = None) -> Flask:
         instance_path=os.path.join(root, "instance"),
     )
     app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))
+    app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
     os.makedirs(app.instance_path, exist_ok=True)
     _init_logging(app)
+    init_secret_key(app)
+    _init_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
     _init_bootstrap(app)
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)
@@ -56,6 +59,15 @@ def _init_logging(app: Flask) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._app_log = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
+
+
+def _init_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, read the client's address and scheme from their headers."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _init_bootstrap(app: Flask) -> None:

@@ -72,8 +72,8 @@ def measure_pages(bench: Bench, loaded: Loaded, sequential: int, concurrent: int
         f"{sequential} sequential requests (p50/p95) then {concurrent} requests from {THREADS} "
         f"threads (req/s); a new connection per request. Signed in through /sign-in as the "
         f"case's rep ({loaded.rep_email}: My cases, case page #{loaded.case_id}) or as the "
-        f"programme team (case list, dashboard). Hello = GET {HELLO} of the same app, same "
-        f"run: {hello_rps:.0f} req/s."
+        f"programme team (case list, dashboard, search for 'an'). Hello = GET {HELLO} of the "
+        f"same app, same run: {hello_rps:.0f} req/s."
     )
 
 

@@ -31,12 +31,19 @@ class Page:
         return f"/cases/{loaded.case_id}" if self.endpoint == "cases.show" else PATHS[self.endpoint]
 
 
-PATHS = {"cases.mine": "/my-cases", "programme.cases": "/cases", "dashboard.index": "/dashboard"}
+PATHS = {
+    "cases.mine": "/my-cases",
+    "programme.cases": "/cases",
+    "dashboard.index": "/dashboard",
+    # A common fragment: many hits in every kind, so each LIKE scans and ranks for real.
+    "search.index": "/search?q=an",
+}
 PAGES = (
     Page("My cases", "cases.mine", True),
     Page("case page", "cases.show", True),
     Page("programme case list", "programme.cases", False),
     Page("dashboard", "dashboard.index", False),
+    Page("search", "search.index", False),
 )
 SIGN_IN = "auth.login"
 

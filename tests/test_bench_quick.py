@@ -70,7 +70,14 @@ def test_quick_bench_completes_and_query_counts_hold(tmp_path):
     assert "| error:" not in table
     rows = [row for row in table.splitlines() if row.startswith("| ")]
     query_rows = [row for row in rows if "SQL queries" in row]
-    names = {"My cases", "case page", "programme case list", "dashboard", "reminders sweep"}
+    names = {
+        "My cases",
+        "case page",
+        "programme case list",
+        "dashboard",
+        "search",
+        "reminders sweep",
+    }
     assert {n for n in names if any(n in line for line in query_rows)} == names
     for line in query_rows:
         assert line.rstrip().endswith("| ok |"), line

@@ -6,6 +6,7 @@ from app.models.cases import OPEN_STATUSES, STATUSES, Case, CaseEvent
 from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
+from app.models.sign_in import SignInCount, UserSession
 from app.models.snapshots import Person, RosterEntry, Snapshot
 from app.models.users import User
 
@@ -24,6 +25,8 @@ __all__ = [
     "Person",
     "RosterEntry",
     "SchedulerLease",
+    "SignInCount",
     "Snapshot",
     "User",
+    "UserSession",
 ]

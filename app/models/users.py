@@ -44,8 +44,11 @@ class User(UserMixin, db.Model):
     def is_rep(self) -> bool:
         return self.role == "rep"
 
+    # The token of the server-side session this object was loaded for (app/operations/sessions).
+    session_token = None  # type: str | None  (not a column)
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.session_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -27,6 +27,7 @@ from app.models import Contact, OutboxMessage
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.users import bodies_to_send
 
 MESSAGE_ID_DOMAIN = "partnership-followup"
 DEFAULT_MAX_ATTEMPTS = 5
@@ -269,7 +270,7 @@ def _deliver_one(
 ) -> None:
     message.attempts = (message.attempts or 0) + 1
     try:
-        courier.deliver(_mail_for(message))
+        courier.deliver(_mail_for(message, now))
     except Exception as error:  # any failure is recorded on the row and retried
         reason = _describe(error)
         if message.attempts >= max_attempts or _permanent(error):
@@ -314,13 +315,14 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
         )
 
 
-def _mail_for(message: OutboxMessage) -> Message:
+def _mail_for(message: OutboxMessage, now: datetime) -> Message:
+    body_text, body_html = bodies_to_send(message, now)
     mail = Message(
         subject=message.subject,
         recipients=[message.recipient],
         reply_to=message.reply_to or None,
-        body=message.body_text,
-        html=message.body_html or None,
+        body=body_text,
+        html=body_html or None,
     )
     # Flask-Mail adds its own random Message-ID; ours is stable across resends.
     mail.msgId = message_id_for(message.key)

@@ -203,14 +203,38 @@ def user_for_set_password_token(token: str, *, now: datetime) -> User:
     return user
 
 
-def send_set_password_link(user: User, *, actor_id: int | None, now: datetime) -> str:
-    """Queue an email with a set-password link for `user` and return the link."""
+# Stored in the outbox in place of the link, which is made only when the mail is sent: the
+# Outbox pages show the programme team every mail, and a link there would let them take the
+# account over.
+LINK_PLACEHOLDER = "[set-password link, made when the mail is sent, only for the recipient]"
+SET_PASSWORD_KIND = "set_password"
+
+
+def bodies_to_send(message: OutboxMessage, now: datetime) -> tuple[str, str]:
+    """The text and HTML bodies to deliver: a set-password mail gets a fresh link here."""
+    if message.kind != SET_PASSWORD_KIND:
+        return message.body_text, message.body_html
+    user_id = message.key.split(":")[1]
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active:
+        raise UserError(f"The account for {message.recipient} is gone or deactivated.")
     link = make_set_password_link(user, now)
-    context = {"user": user, "link": link, "hours": 72}
+    return (
+        message.body_text.replace(LINK_PLACEHOLDER, link),
+        (message.body_html or "").replace(LINK_PLACEHOLDER, link),
+    )
+
+
+def send_set_password_link(user: User, *, actor_id: int | None, now: datetime) -> str:
+    """Queue an email with a set-password link for `user` and return a link for the actor.
+
+    The stored mail carries LINK_PLACEHOLDER, never the link."""
+    link = make_set_password_link(user, now)
+    context = {"user": user, "link": LINK_PLACEHOLDER, "hours": 72}
     db.session.add(
         OutboxMessage(
             key=f"setpw:{user.id}:{now.isoformat()}",
-            kind="set_password",
+            kind=SET_PASSWORD_KIND,
             recipient=user.email,
             subject="Set your password for Big Local partnership follow-up",
             body_text=render_template("auth/email_set_password.txt", **context),

@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "optout",
     "imports",
     "due",
+    "search",
 )
 
 

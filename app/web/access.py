@@ -13,8 +13,10 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
+from app import clock
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
+from app.operations.sessions import live_session
 from app.queries.areas import seen_by_rep
 
 __all__ = [
@@ -99,13 +101,17 @@ def area_or_404(code: str, user: User | None = None) -> Area:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Session ids are 'user id:session version': a bumped version signs old sessions out."""
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    """Session ids are 'user id:session version:token': a bumped version (password change,
+    deactivation) or a revoked or expired server-side session signs the browser out."""
+    user_id, version, token = (session_id.split(":") + ["", ""])[:3]
+    if not (user_id.isdigit() and version.isdigit() and token):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version) or not user.active:
         return None
+    if live_session(user.id, token, now=clock.now()) is None:
+        return None
+    user.session_token = token
     return user
 
 

@@ -68,8 +68,8 @@ def live_server(migrated):
 def live_app(app, live_server):
     """The test's app context (for factories and db.session) plus a running server.
 
-    The `app` fixture empties the tables after the test; the rate limiter's counts live in the
-    newest app's storage, so each test starts with fresh limits too."""
+    The `app` fixture empties the tables after the test, sign-in counts (a table) included,
+    so each test starts with fresh limits too."""
     return app
 
 

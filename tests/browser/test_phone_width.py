@@ -27,6 +27,7 @@ REP_PAGES = [
     ("case-sheet", "/cases/{case_id}/sheet"),
     ("my-areas", "/areas"),
     ("account", "/account"),
+    ("search", "/search?q=e"),
 ]
 PROGRAMME_PAGES = [
     ("dashboard", "/dashboard"),
@@ -39,6 +40,7 @@ PROGRAMME_PAGES = [
     ("due-soon", "/due-soon"),
     ("case", "/cases/{case_id}"),
     ("close", "/cases/{case_id}/close"),
+    ("search", "/search?q=e"),
 ]
 ADMIN_PAGES = [("users", "/admin/users"), ("new-user", "/admin/users/new")]
 

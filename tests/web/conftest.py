@@ -8,6 +8,18 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 
+def session_id_for(user) -> str:
+    """Start a real server-side session for `user`; its Flask-Login id (what the cookie holds)."""
+    from app import clock
+    from app.extensions import db
+    from app.operations.sessions import start_session
+
+    db.session.flush()
+    start_session(user, remember=False, now=clock.now())
+    db.session.commit()  # requests may run in their own app context and database session
+    return user.get_id()
+
+
 def login_as(client, user) -> None:
     """Sign `user` in on this test client (a real Flask-Login session, no form)."""
     from flask_login.utils import _create_identifier
@@ -15,7 +27,7 @@ def login_as(client, user) -> None:
     with client.application.test_request_context(environ_base=dict(client.environ_base)):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
+        sess["_user_id"] = session_id_for(user)
         sess["_fresh"] = True
         sess["_id"] = identifier
 

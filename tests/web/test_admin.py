@@ -7,9 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEntry, OutboxMessage, User
+from app.operations.outbox import send_all_due
+from app.operations.users import LINK_PLACEHOLDER
 from tests.factories import make_user
+from tests.smtp_server import smtp_server_fixture  # noqa: F401
 from tests.web.conftest import login_as, post_form
 from tests.web.test_auth import PASSWORD, IsolatedClient, signed_in_as
 
@@ -88,7 +92,7 @@ def create(client, **data):
     return post_form(client, "/admin/users/new", form)
 
 
-def test_creating_a_user_queues_a_set_password_email_and_shows_the_link(as_admin, admin, app):
+def test_creating_a_user_queues_a_set_password_email_without_the_link(as_admin, admin, app):
     response = create(as_admin)
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "new@example.org"))
@@ -99,17 +103,48 @@ def test_creating_a_user_queues_a_set_password_email_and_shows_the_link(as_admin
     assert message.recipient == "new@example.org"
     assert message.key.startswith(f"setpw:{user.id}:")
     assert message.status == "queued"
-    link = re.search(r"https?://\S+/set-password/\S+", message.body_text).group(0)
-    assert link.startswith(app.config["BASE_URL"])
-    page = as_admin.get(response.headers["Location"]).get_data(as_text=True)
-    assert link in page  # the admin sees the link too (works without SMTP)
+    # The stored mail (what the Outbox pages show) never holds a working link.
+    assert "/set-password/" not in message.body_text + message.body_html
+    assert LINK_PLACEHOLDER in message.body_text
     entries = audit("user_created")
     assert [(e.actor_id, e.target_id) for e in entries] == [(admin.id, user.id)]
 
 
-def test_link_from_the_new_user_email_lets_them_set_a_password(as_admin, app):
+def link_in(html: str) -> str | None:
+    match = re.search(r"https?://[^\s\"<]+/set-password/[^\s\"<]+", html)
+    return match.group(0) if match else None
+
+
+def test_without_smtp_the_creating_admin_sees_the_link_once(as_admin, app):
+    response = create(as_admin)
+    page = as_admin.get(response.headers["Location"]).get_data(as_text=True)
+    link = link_in(page)
+    assert link is not None and link.startswith(app.config["BASE_URL"])
+    again = as_admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert link_in(again) is None  # a refresh does not show it again
+
+
+def test_other_programme_members_never_see_the_link(as_admin, app):
     create(as_admin)
-    body = db.session.scalar(select(OutboxMessage.body_text))
+    colleague = app.test_client()
+    login_as(colleague, make_user("programme", email="colleague@example.org"))
+    db.session.commit()
+    message = db.session.scalar(select(OutboxMessage))
+    for url in ("/outbox", f"/outbox/{message.id}", f"/outbox/{message.id}/html"):
+        page = colleague.get(url)
+        assert page.status_code == 200, url
+        assert "/set-password/" not in page.get_data(as_text=True), url
+
+
+def test_with_smtp_the_link_goes_only_by_mail(as_admin, app, smtp_server):
+    smtp_server.configure(app)
+    response = create(as_admin)
+    page = as_admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert link_in(page) is None
+    assert "on its way by email to new@example.org" in page
+    send_all_due(clock.now(), worker="test")
+    (received,) = smtp_server.messages
+    body = received.message.get_body(("plain",)).get_content()
     path = re.search(r"/set-password/\S+", body).group(0)
     newcomer = app.test_client()
     response = post_form(

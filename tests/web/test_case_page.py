@@ -12,7 +12,11 @@ from app.operations import case_actions as ops
 from app.rules.calendar import london_date
 from tests.factories import NOW, add_snapshot, make_area, make_user
 from tests.querycount import count_queries
-from tests.web.conftest import post_form, token_in
+from tests.web.conftest import (
+    post_form,
+    session_id_for,  # noqa: E402
+    token_in,
+)
 
 
 def login_as(client, user) -> None:
@@ -26,7 +30,7 @@ def login_as(client, user) -> None:
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
-        sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": identifier})
+        sess.update({"_user_id": session_id_for(user), "_fresh": True, "_id": identifier})
 
 
 def open_case(rep, members=6, residents=4, years=(2026,)):

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import AuditEntry, User
 from app.operations.errors import UserError
 from app.operations.handover import deactivate_with_handover, workload
+from app.operations.outbox import mail_configured
 from app.operations.users import (
     create_user,
     reactivate_user,
@@ -88,10 +89,15 @@ def new_user():
 
 
 def _flash_link(intro: str, user: User, link: str) -> None:
+    """With a mail server the link goes only by mail; without one, this admin sees it once."""
+    if mail_configured():
+        flash(f"{intro} A set-password link is on its way by email to {user.email}.", "success")
+        return
     flash(
         Markup(
-            "{} A set-password link is queued by email to {}. You can also give them the link "
-            'yourself (it works once, for 72 hours): <a href="{}" class="text-break">{}</a>'
+            "{} No mail server is set up, so give {} this set-password link yourself (it works "
+            "once, for 72 hours; it is shown only now, to you): "
+            '<a href="{}" class="text-break">{}</a>'
         ).format(intro, user.email, link, link),
         "success",
     )

@@ -46,3 +46,7 @@ class ChangePasswordForm(FlaskForm):
     )
     new_password = _new_password()
     confirm = _confirm()
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """No fields: the CSRF token is what matters."""

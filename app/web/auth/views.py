@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from flask import (
+    abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from app import clock
-from app.extensions import db, limiter
+from app.extensions import db
 from app.operations.errors import UserError
+from app.operations.sessions import end_all_sessions, end_session, start_session
+from app.operations.sign_in_limits import forget_attempts, take_attempt
 from app.operations.users import (
     authenticate,
     change_password,
@@ -27,7 +28,12 @@ from app.operations.users import (
 )
 from app.web.access import login_required, public
 from app.web.auth import bp
-from app.web.auth.forms import ChangePasswordForm, NewPasswordForm, SignInForm
+from app.web.auth.forms import (
+    ChangePasswordForm,
+    NewPasswordForm,
+    SignInForm,
+    SignOutEverywhereForm,
+)
 from app.web.redirects import safe_next
 
 WRONG_CREDENTIALS = "The email address or password is wrong."
@@ -37,72 +43,65 @@ TOO_MANY_ATTEMPTS = (
 )
 
 
-# Failed sign-ins are counted per account and per address; a limited attempt is refused even
-# with the right password (the limit is checked before the view runs).
-def _email_key() -> str:
-    return "sign-in-email:" + (request.form.get("email") or "").strip().lower()
-
-
-def _address_key() -> str:
-    return "sign-in-address:" + (request.remote_addr or "unknown")
-
-
-def _sign_in_failed(response) -> bool:
-    return bool(g.get("sign_in_failed"))
-
-
-def _limit(name: str, default: str):
-    return lambda: current_app.config.get(name, default)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    _limit("SIGN_IN_LIMIT_PER_EMAIL", "5 per 15 minutes"),
-    key_func=_email_key,
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-email",
-)
-@limiter.limit(
-    _limit("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
-    key_func=_address_key,
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-address",
-)
 @public
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("home.index"))
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        abort(415)  # a JSON body would reach the form without the counted email field
     form = SignInForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email, address = form.email.data or "", request.remote_addr or "unknown"
+        # Counted (and committed) before the password is checked, so concurrent attempts
+        # from any worker see each other.
+        if not take_attempt(email, address, now=clock.now()):
+            return _limited(next_url)
+        user = authenticate(email, form.password.data or "")
         if user is not None:
+            forget_attempts(email, address, now=clock.now())
             session.clear()  # nothing from before sign-in survives into the new session
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data, now=clock.now())
             record_sign_in(user, now=clock.now())
             db.session.commit()
+            login_user(user, remember=form.remember.data)
             return redirect(next_url or url_for("home.index"))
-        g.sign_in_failed = True
         form.form_errors.append(WRONG_CREDENTIALS)
     return render_template("auth/sign_in.html", form=form, next_url=next_url)
 
 
-@bp.errorhandler(RateLimitExceeded)
-def sign_in_limited(error):
+def _limited(next_url: str | None):
     form = SignInForm(formdata=None)
     form.form_errors.append(TOO_MANY_ATTEMPTS)
-    next_url = safe_next(request.args.get("next"))
     return render_template("auth/sign_in.html", form=form, next_url=next_url), 429
 
 
 @bp.post("/sign-out")
 @login_required
 def logout():
+    end_session(current_user.session_token or "", now=clock.now())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def logout_everywhere():
+    form = SignOutEverywhereForm()
+    if not form.validate_on_submit():
+        abort(400)
+    count = end_all_sessions(current_user._get_current_object(), now=clock.now())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(f"You are signed out everywhere ({count} signed-in devices).", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -131,7 +130,7 @@ def account():
             login_user(user, remember=remembered in request.cookies)
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, everywhere_form=SignOutEverywhereForm())
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

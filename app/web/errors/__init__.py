@@ -53,6 +53,10 @@ PAGES = {
         "The file is too large",
         "Uploads are limited in size: split the file into smaller files and upload each.",
     ),
+    415: (
+        "That kind of request isn't accepted here",
+        "Use the form on the page to send it.",
+    ),
     429: ("Too many requests", "Please wait a few minutes, then try again."),
     500: (
         "Sorry, something went wrong on our side",

@@ -1,0 +1,75 @@
+"""Server-side sessions: each sign-in gets a random token, stored hashed, that sign-out revokes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import User, UserSession
+
+log = logging.getLogger(__name__)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_session(user: User, *, remember: bool, now: datetime) -> str:
+    """A new session for `user`; returns its token (only its hash is stored)."""
+    config = current_app.config
+    lifetime = (
+        timedelta(seconds=int(config["REMEMBER_COOKIE_DURATION"]))
+        if remember
+        else timedelta(hours=int(config["SESSION_HOURS"]))
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            remember=remember,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    user.session_token = token
+    log.info("session started for user %s (remember=%s)", user.id, remember)
+    return token
+
+
+def live_session(user_id: int, token: str, *, now: datetime) -> UserSession | None:
+    """The unrevoked, unexpired session of `user_id` with this token, else None."""
+    return db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == token_hash(token),
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+    )
+
+
+def end_session(token: str, *, now: datetime) -> None:
+    """Revoke one session (sign-out): its cookies stop working, wherever they were copied."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def end_all_sessions(user: User, *, now: datetime) -> int:
+    """Revoke every session of `user` (sign out everywhere); returns how many."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    log.info("all %s sessions of user %s ended", result.rowcount, user.id)
+    return result.rowcount

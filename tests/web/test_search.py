@@ -1,0 +1,168 @@
+"""Search from the header box: each kind found, a rep's search within their own work only,
+best matches first, guarded input, and a query count that does not grow with the data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.operations import case_actions as ops
+from app.queries.search import GROUP_LIMIT
+from tests.factories import make_area, make_user
+from tests.querycount import count_queries
+from tests.web.conftest import login_as
+from tests.web.test_my_cases import case_in_new_area
+
+
+@pytest.fixture
+def people(app, now):
+    programme = make_user("programme", name="Pat Programme")
+    rep = make_user("rep", name="Rita Ownrep", email="rita@example.org")
+    other = make_user("rep", name="Oscar Otherrep", email="oscar@example.org")
+    mine = case_in_new_area(rep, (6, 4), name="Kestrel Vale")
+    theirs = case_in_new_area(other, (6, 4), name="Heron Marsh")
+    mine.area.contacts[0].name, mine.area.contacts[0].email = "Mina Contact", "mina@vale.org"
+    theirs.area.contacts[0].name, theirs.area.contacts[0].email = "Theo Contact", "theo@marsh.org"
+    ops.add_note(mine, "Spoke to the treasurer about zebrafish recruitment", rep, now)
+    ops.add_note(theirs, "Their zebrafish idea is unrelated", other, now)
+    db.session.commit()
+    return programme, rep, other, mine, theirs
+
+
+def groups(html: str) -> dict[str, list[str]]:
+    """Hit titles by kind, in page order."""
+    found = {}
+    for kind, body in re.findall(
+        r'<ul class="list-unstyled" data-kind="(\w+)">(.*?)</ul>', html, re.S
+    ):
+        found[kind] = [t.strip() for t in re.findall(r"<(?:a [^>]*|strong)>([^<]+)</", body)]
+    return found
+
+
+def search_as(client, user, q: str):
+    login_as(client, user)
+    return client.get("/search", query_string={"q": q})
+
+
+def test_programme_user_finds_every_kind(client, people):
+    programme, rep, other, mine, theirs = people
+    code = mine.area.code
+    found = lambda q: groups(search_as(client, programme, q).get_data(as_text=True))  # noqa: E731
+    assert found(f"#{mine.id}")["cases"][0] == f"Case #{mine.id}"
+    assert found(str(theirs.id))["cases"][0] == f"Case #{theirs.id}"
+    assert found(code.lower())["areas"] == [f"{code} Kestrel Vale"]
+    assert found("heron")["areas"] == [f"{theirs.area.code} Heron Marsh"]
+    assert found("Ownrep")["reps"] == ["Rita Ownrep"]
+    assert found("oscar@example")["reps"] == ["Oscar Otherrep"]
+    assert found("mina")["contacts"] == ["Mina Contact"]
+    assert found("theo@marsh")["contacts"] == ["Theo Contact"]
+    # Rosters hold "Person 0".."Person 5" in each area, in two snapshots: distinct per area.
+    members = found("person 3")["members"]
+    assert members == ["Person 3", "Person 3"]
+    notes = found("ZEBRAFISH")["notes"]
+    assert sorted(notes) == sorted(
+        [f"Case #{mine.id} · {code}", f"Case #{theirs.id} · {theirs.area.code}"]
+    )
+
+
+def test_links_lead_to_the_case_and_area_pages(client, people):
+    programme, _rep, _other, mine, _theirs = people
+    html = search_as(client, programme, "treasurer").get_data(as_text=True)
+    assert f'href="/cases/{mine.id}"' in html
+    html = search_as(client, programme, "kestrel").get_data(as_text=True)
+    assert f'href="/areas/{mine.area.code}"' in html
+
+
+def test_rep_finds_only_their_own_work(client, people):
+    _programme, rep, other, mine, theirs = people
+    found = lambda q: groups(search_as(client, rep, q).get_data(as_text=True))  # noqa: E731
+    assert found(str(mine.id))["cases"] == [f"Case #{mine.id}"]
+    assert "cases" not in found(str(theirs.id))
+    assert found("kestrel")["areas"] and "areas" not in found("heron")
+    assert found("mina")["contacts"] == ["Mina Contact"]
+    assert "contacts" not in found("theo")
+    assert found("zebrafish")["notes"] == [f"Case #{mine.id} · {mine.area.code}"]
+    assert "reps" not in found("oscar")
+    assert found("rita")["reps"] == ["Rita Ownrep"]
+    assert found("person 3")["members"] == ["Person 3"]
+
+
+def test_exact_match_before_prefix_before_contains(client, people):
+    programme = people[0]
+    for code, name in (("XAB1", "Middle Ab"), ("AB", "Exact"), ("ABZ", "Prefix")):
+        area = make_area(code)
+        area.name = name
+    db.session.commit()
+    titles = groups(search_as(client, programme, "ab").get_data(as_text=True))["areas"]
+    assert titles[:3] == ["AB Exact", "ABZ Prefix", "XAB1 Middle Ab"]
+
+
+def test_groups_are_limited_and_say_how_many_more(client, people):
+    programme = people[0]
+    for i in range(GROUP_LIMIT + 3):
+        make_area(f"LIM{i:02d}")
+    db.session.commit()
+    html = search_as(client, programme, "lim").get_data(as_text=True)
+    assert len(groups(html)["areas"]) == GROUP_LIMIT
+    assert "and 3 more" in html
+    assert f"{GROUP_LIMIT + 3}</span>" in html
+
+
+def test_empty_and_nothing_found_and_escaped(client, people):
+    programme = people[0]
+    assert "Type what you are looking for" in search_as(client, programme, "  ").get_data(
+        as_text=True
+    )
+    html = search_as(client, programme, "<b>nowhere%_</b>").get_data(as_text=True)
+    assert "Nothing found for “&lt;b&gt;nowhere%_&lt;/b&gt;”" in html
+    assert "<b>nowhere" not in html
+
+
+def test_wildcards_match_literally(client, people):
+    programme = people[0]
+    assert groups(search_as(client, programme, "%").get_data(as_text=True)) == {}
+
+
+def test_bad_input_is_refused_with_a_clear_message(client, people):
+    programme = people[0]
+    response = search_as(client, programme, "x" * 101)
+    assert response.status_code == 400
+    assert "at most 100 characters (you typed 101)" in response.get_data(as_text=True)
+    response = search_as(client, programme, "tab\there")
+    assert response.status_code == 400
+    assert "control characters" in response.get_data(as_text=True)
+
+
+def test_header_box_on_every_signed_in_page(client, people):
+    login_as(client, people[1])
+    html = client.get("/my-cases").get_data(as_text=True)
+    assert re.search(r'<form[^>]*action="/search"[^>]*role="search"', html)
+    assert '<label class="visually-hidden" for="header-search">Search</label>' in html
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client, app):
+    response = client.get("/search?q=x")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ["programme", "rep"])
+def test_query_count_does_not_grow_with_the_data(client, people, now, who):
+    programme, rep = people[0], people[1]
+    user = programme if who == "programme" else rep
+    login_as(client, user)
+
+    def queries():
+        db.session.expire_all()  # the same user load on both measurements
+        with count_queries() as counter:
+            assert client.get("/search?q=1").status_code == 200
+        return counter.count
+
+    few = queries()
+    for i in range(12):
+        case = case_in_new_area(rep, (6, 4), name=f"Area 1{i}")
+        ops.add_note(case, f"Note 1{i}", rep, now)
+    make_user("rep", name="Rep 1 more")
+    db.session.commit()
+    assert queries() == few
