@@ -32,6 +32,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Level of the app's operator log lines (logger "app"), written to stderr.
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 
     # Mail. With no MAIL_SERVER the outbox keeps mail and shows it on the Outbox page.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
