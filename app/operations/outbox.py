@@ -410,6 +410,7 @@ def _deliver_one(
         return False
     message.status = "sent"
     message.sent_at = now
+    log.info("Outbox: message %s (%s) sent", message.id, message.kind)
     message.next_attempt_at = None
     message.last_error = None
     summary.sent += 1
