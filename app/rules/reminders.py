@@ -77,6 +77,8 @@ class CaseFacts:
     actions: tuple[ActionFacts, ...] = ()
     contacts: tuple[ContactFacts, ...] = ()
     support: tuple[str, ...] = ()  # the support on offer, in words (empty: the general offer)
+    members: int | None = None  # the area's counted members now (None: not known)
+    residents: int | None = None
 
     @property
     def is_open(self) -> bool:
