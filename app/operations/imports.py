@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Contact, Person, RosterEntry, User
-from app.models.cases import OPEN_STATUSES, Case
-from app.models.snapshots import ROLES
+from app.models.cases import Case
 from app.operations.assignment import set_area_rep
 from app.operations.audit import record_audit
 from app.operations.csvfile import (
@@ -30,12 +29,13 @@ from app.operations.csvfile import (
 )
 from app.operations.snapshots import EntryInput, SnapshotInput
 from app.operations.text import column_length, text_problem
+from app.rules.vocabulary import MEMBER_ROLES, OPEN_STATUSES
 
 AREA_COLUMNS = ("area_code", "area_name", "rep_email", "contact_name", "contact_email")
 REVIEW_COLUMNS = ("area_code", "review_year", "person_id", "member_name", "resident", "role")
 UPDATE_COLUMNS = ("area_code", "as_of", "person_id", "member_name", "resident", "role")
-ROLE_LIST = ", ".join(ROLES)
-ROLE_SET = frozenset(ROLES)
+ROLE_LIST = ", ".join(MEMBER_ROLES)
+ROLE_SET = frozenset(MEMBER_ROLES)
 # Each text column of the files and the model column it is stored in (its size is the limit).
 CELL_COLUMNS = {
     "area_code": Area.code,

@@ -19,12 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
-from app.models.cases import OPEN_STATUSES
-from app.models.plans import OWNERS, SUPPORT
 from app.operations.optout import optout_link, optout_serializer
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS
 from app.rules.reminders import (
     ActionFacts,
     CaseFacts,
@@ -36,9 +32,10 @@ from app.rules.reminders import (
     due_digests,
     due_reminders,
 )
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
 
 BATCH = 500
-GENERAL_OFFER = tuple(SUPPORT.values())
+GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
 NOTICE_KINDS = ("assigned", "escalated", "returned")
 NEWS_KINDS = ("opened", "escalated", "returned")
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
@@ -239,7 +236,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         returned_at=notices.get((case_id, "returned")) or _midnight(returned_on),
         actions=tuple(actions.get(case_id, ())),
         contacts=tuple(contacts.get(area_id, ())),
-        support=tuple(SUPPORT[key] for key in (support or ()) if key in SUPPORT),
+        support=tuple(SUPPORT_WORDS[key] for key in (support or ()) if key in SUPPORT_WORDS),
     )
 
 
@@ -318,7 +315,7 @@ class MailRenderer:
             "stale_after_days": settings.stale_after_days,
             "flag_words": FLAG_WORDS,
             "status_words": STATUS_WORDS,
-            "owner_words": OWNERS,
+            "owner_words": OWNER_WORDS,
             "day": day_words,
             "moment": moment_words,
             "london_day": london_date,

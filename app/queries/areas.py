@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.text import parse_count
+from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
 AREA_FLAGS = {

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, exists, or_, select
 
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
 from app.operations.text import parse_count
 from app.rules.calendar import london_date
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 
 STALE_AFTER_DAYS = 28
 SORTS = {

@@ -27,22 +27,21 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.models.snapshots import RosterEntry
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
 from app.operations.text import parse_count
-from app.rules.cases import CONTACT_METHODS
+from app.rules.vocabulary import (
+    BARRIER_WORDS,
+    CONTACT_METHODS,
+    MEMBER_ROLE_WORDS,
+    OWNER_WORDS,
+    SUPPORT_WORDS,
+    ContactMethod,
+    MemberRole,
+    Owner,
+)
 from app.web.request_checks import FitsColumn
 
-ROLE_WORDS = {
-    "chair": "Chair",
-    "vice_chair": "Vice-chair",
-    "treasurer": "Treasurer",
-    "secretary": "Secretary",
-    "member": "Member",
-    "worker": "Worker (not counted)",
-    "lto_rep": "LTO rep (not counted)",
-}
 BLANK_ROWS = 3
 
 
@@ -78,7 +77,7 @@ class ContactForm(FlaskForm):
     on = DateField(
         "Date of the contact", validators=[InputRequired("Enter the date of the contact.")]
     )
-    method = SelectField("How", choices=_choices(CONTACT_METHODS), default="phone")
+    method = SelectField("How", choices=_choices(CONTACT_METHODS), default=ContactMethod.PHONE)
     with_whom = StringField(
         "With whom",
         validators=[DataRequired("Say who you were in contact with."), Length(max=MAX_NAME)],
@@ -101,7 +100,7 @@ class NoteForm(FlaskForm):
 
 
 class PlanForm(VersionedForm):
-    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIERS))
+    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIER_WORDS))
     barriers_text = TextAreaField(
         "Barriers in the partnership's words",
         validators=[Length(max=MAX_NOTE)],
@@ -115,7 +114,7 @@ class PlanForm(VersionedForm):
         ],
     )
     target_on = DateField("Target date", validators=[Optional()])
-    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT))
+    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT_WORDS))
 
 
 class ActionForm(FlaskForm):
@@ -123,7 +122,7 @@ class ActionForm(FlaskForm):
         "What needs doing",
         validators=[DataRequired("Describe the action."), Length(max=MAX_DESCRIPTION)],
     )
-    owner = SelectField("Owner", choices=_choices(OWNERS), default="partnership")
+    owner = SelectField("Owner", choices=_choices(OWNER_WORDS), default=Owner.PARTNERSHIP)
     due_on = DateField("Due date", validators=[InputRequired("Give a due date.")])
 
 
@@ -141,7 +140,7 @@ class RosterRowForm(Form):
     person_id = HiddenField()
     name = StringField("Name", validators=[FitsColumn(RosterEntry.name)])
     resident = BooleanField("Resident")
-    role = SelectField("Role", choices=_choices(ROLE_WORDS), default="member")
+    role = SelectField("Role", choices=_choices(MEMBER_ROLE_WORDS), default=MemberRole.MEMBER)
     remove = BooleanField("Remove")
 
 

@@ -16,15 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
 from app.queries.case_list import assignable_users
-from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
+from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
-from app.rules.cases import CONTACT_METHODS, STATUS_WORDS, OpenCaseState, Outcome, decide
+from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
@@ -32,7 +31,6 @@ from app.web.cases import bp
 from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
-    ROLE_WORDS,
     ActionForm,
     ActionStateForm,
     ContactForm,
@@ -50,13 +48,6 @@ INVALID = 422  # the form is shown again with its errors
 def _helpers() -> dict[str, Any]:
     return {
         "form_errors": form_errors,
-        "STATUS_WORDS": STATUS_WORDS,
-        "OWNERS": OWNERS,
-        "BARRIERS": BARRIERS,
-        "SUPPORT": SUPPORT,
-        "ROLE_WORDS": ROLE_WORDS,
-        "KIND_WORDS": KIND_WORDS,
-        "CONTACT_METHODS": CONTACT_METHODS,
     }
 
 

@@ -13,7 +13,6 @@ from werkzeug.datastructures import MultiDict
 from app import clock
 from app.extensions import db
 from app.models import Case
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
@@ -28,6 +27,7 @@ from app.queries.case_list import (
     rep_choices,
     unassigned_open_cases,
 )
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
