@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 from flask import Flask
 from sqlalchemy import event
@@ -10,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.extensions import csrf, db, login_manager, mail, migrate
 from app.secret_key import init_secret_key
+from app.web.request_checks import init_request_checks
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -24,12 +27,15 @@ def create_app(config: object | str | None = None) -> Flask:
     app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))
     app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
     os.makedirs(app.instance_path, exist_ok=True)
+    _init_logging(app)
     init_secret_key(app)
     _init_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
+    # Before CSRFProtect, so a cut-off or hostile body is refused before anything reads it.
+    init_request_checks(app)
     csrf.init_app(app)
     mail.init_app(app)
     _init_bootstrap(app)
@@ -43,6 +49,19 @@ def create_app(config: object | str | None = None) -> Flask:
     register_cli(app)
     init_scheduler(app)
     return app
+
+
+def _init_logging(app: Flask) -> None:
+    """One stderr handler on the "app" logger at LOG_LEVEL, added once per process (so lines
+    reach the console under flask run or gunicorn); under test, pytest's capture is enough."""
+    logger = logging.getLogger("app")
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if app.testing or any(getattr(h, "_app_log", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._app_log = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
 
 
 def _init_proxies(app: Flask) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,7 +164,9 @@ def run_job(
             log.exception("%s failed", job.id)
             return "failed"
         line = getattr(result, "line", None)
-        log.info("%s: %s", job.id, line() if callable(line) else result)
+        # A run stopped by the mail server's failure carries its error: an operator must see it.
+        level = logging.WARNING if getattr(result, "error", None) else logging.INFO
+        log.log(level, "%s: %s", job.id, line() if callable(line) else result)
         return "ran"
 
 
@@ -213,13 +217,35 @@ def init_scheduler(app: Flask):
     scheduler.start()
     app.extensions["scheduler"] = scheduler
     atexit.register(_shutdown, scheduler, app, holder)
+    _release_on_signals(scheduler, app, holder)
     log.info("Embedded scheduler started as %s", holder)
     return scheduler
 
 
-def _shutdown(scheduler, app: Flask, holder: str) -> None:
+def _release_on_signals(scheduler, app: Flask, holder: str) -> None:
+    """SIGTERM/SIGINT skip atexit: give the leases up first, then stop as before.
+
+    Without this a restarted web process waits out the old leases with no sweep at all."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def stop(signum, frame, previous):
+        _shutdown(scheduler, app, holder, wait=False)
+        if callable(previous):
+            previous(signum, frame)
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:
+            raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        signal.signal(signum, lambda n, f, previous=previous: stop(n, f, previous))
+
+
+def _shutdown(scheduler, app: Flask, holder: str, wait: bool = True) -> None:
     if scheduler.running:
-        scheduler.shutdown(wait=True)
+        scheduler.shutdown(wait=wait)
     try:
         release_all(app, holder)
     except Exception:  # the database may already be gone at exit

@@ -114,7 +114,7 @@ def finish(app: Flask, db: Database, files: data.Files, now: datetime, today: da
 def add_plans(now: datetime, today: date) -> None:
     from app.extensions import db
     from app.models import Action, ActionPlan, Case, CaseEvent
-    from app.models.cases import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES
 
     case_ids = list(
         db.session.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id))
@@ -176,7 +176,7 @@ def describe() -> Loaded:
     case of an extra area (no earlier case, same shape at every size) and its rep."""
     from app.extensions import db
     from app.models import Action, Area, Case, RosterEntry, User
-    from app.models.cases import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES
 
     def count(model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))

@@ -231,7 +231,7 @@ def _queue_mail(app: Flask, now: datetime, run: int) -> None:
     """MAILS queued reminders, each on an open case (so sending writes its timeline event)."""
     from app.extensions import db
     from app.models import Case, Contact, OutboxMessage
-    from app.models.cases import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES
 
     with app.app_context():
         targets = db.session.execute(

@@ -12,7 +12,8 @@ function name keeps ruff from reporting each test argument as a redefinition, F8
 
 `smtp_server.stop()` / `.start()` take it down and bring it back on the same port;
 `smtp_server.delay = 0.05` slows every DATA reply (to catch a sender mid-batch);
-`smtp_server.refuse.add(address)` refuses a recipient for good (550);
+`smtp_server.refuse.add(address)` refuses a recipient for good (550 5.1.1);
+`smtp_server.refuse_all = True` answers every recipient 554 5.7.1, as a relay refusing everything;
 `smtp_server.hold_until_senders = 2` holds every message until two connections have started one."""
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class _Recorder:
         self.server = server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.server.refuse_all:
+            return "554 5.7.1 Relay access denied"
         if address in self.server.refuse:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -93,6 +96,7 @@ class SmtpServer:
         self.lock = threading.Lock()
         self.delay = 0.0
         self.refuse: set[str] = set()  # recipients answered with a permanent 550
+        self.refuse_all = False  # every recipient answered 554 (the relay's state)
         # Accept no message until this many different connections have started one, so
         # concurrent senders are certainly sending at the same time.
         self.hold_until_senders = 0

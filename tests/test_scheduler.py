@@ -228,3 +228,82 @@ def test_the_scheduler_starts_only_in_the_process_that_serves(
         return
     with in_click_context(command, **params):
         assert sched._serving_process() is expected
+
+
+# --- shutdown ------------------------------------------------------------------------------
+
+
+def _scheduler_process(app, command: list[str], extra_env: dict[str, str] | None = None):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MAIL_SERVER": "",
+        **(extra_env or {}),
+    }
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *command],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _held_leases(prefix: str) -> list[SchedulerLease]:
+    db.session.expire_all()
+    query = select(SchedulerLease).where(SchedulerLease.holder.like(prefix + "%"))
+    rows = db.session.scalars(query)
+    # The subprocess runs on the wall clock, not the tests' clock.
+    return [row for row in rows if row.expires_at > datetime.now(UTC)]
+
+
+def _wait_for_leases(prefix: str, proc, timeout: float = 60.0) -> list[SchedulerLease]:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        held = _held_leases(prefix)
+        if len(held) >= 2:  # sweep and send both run at start
+            return held
+        time.sleep(0.2)
+    return _held_leases(prefix)
+
+
+@pytest.mark.parametrize("signum_name", ["SIGTERM", "SIGINT"])
+def test_stopping_the_standalone_scheduler_with_a_signal_releases_its_leases(app, signum_name):
+    import signal
+
+    db.session.commit()
+    proc = _scheduler_process(app, ["scheduler"])
+    try:
+        held = _wait_for_leases("scheduler", proc)
+        assert {row.name for row in held} >= {"sweep", "send"}, proc.stdout.read1().decode()
+        proc.send_signal(getattr(signal, signum_name))
+        output = proc.communicate(timeout=60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Scheduler stopped." in output
+    assert _held_leases("scheduler") == []
+
+
+def test_stopping_the_web_process_with_sigterm_releases_the_embedded_schedulers_leases(app):
+    import signal
+
+    db.session.commit()
+    command = ["run", "--no-reload", "--no-debugger", "--host", "127.0.0.1", "--port", "0"]
+    proc = _scheduler_process(app, command, {"SCHEDULER_ENABLED": "1"})
+    try:
+        held = _wait_for_leases("web", proc)
+        assert {row.name for row in held} >= {"sweep", "send"}
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _held_leases("web") == []

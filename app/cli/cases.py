@@ -7,16 +7,24 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.models.cases import FLAGS, STATUSES
 from app.queries.cases import case_rows
+from app.rules.vocabulary import FLAGS, STATUSES
+
+# click.Choice shows and matches enum members by name: give it the stored values.
+_STATUS_VALUES = [s.value for s in STATUSES]
+_FLAG_VALUES = [f.value for f in FLAGS]
 
 cases_group = AppGroup("cases", help="Read cases.")
 
 
 @cases_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array on stdout.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
-@click.option("--flag", type=click.Choice(FLAGS), help="Only cases with this flag.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in STATUSES]), help="Only cases with this status."
+)
+@click.option(
+    "--flag", type=click.Choice([f.value for f in FLAGS]), help="Only cases with this flag."
+)
 @click.option("--area", metavar="CODE", help="Only the cases of this area.")
 def list_cases(as_json: bool, status: str | None, flag: str | None, area: str | None) -> None:
     """List cases, oldest first."""

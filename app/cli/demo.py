@@ -62,7 +62,7 @@ def _busiest_rep() -> str | None:
     from sqlalchemy import func, select
 
     from app.models import Case, User
-    from app.models.cases import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES
 
     row = db.session.execute(
         select(User.email, func.count(Case.id))

@@ -32,6 +32,8 @@ def send_command(now: datetime, batch: int) -> None:
         return
     summary = send_all_due(now, worker=make_holder("cli"), batch=batch)
     click.echo(f"{summary.line()} {count_queued()} remaining in the outbox.")
+    if summary.stalled:
+        raise SystemExit(1)  # delivered nothing because the server failed: a cron job sees it
 
 
 @click.command("scheduler")

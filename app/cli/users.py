@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.operations.errors import UserError
 from app.operations.users import create_user
+from app.rules.vocabulary import USER_ROLES
 
 users_group = AppGroup("users", help="Staff accounts.")
 
@@ -18,7 +19,7 @@ users_group = AppGroup("users", help="Staff accounts.")
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["rep", "programme"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in USER_ROLES]), required=True)
 @click.option("--admin", is_flag=True, help="May manage user accounts (programme team only).")
 @click.option("--region", default=None, help="The rep's region, for regional views.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first stdin line.")

@@ -26,6 +26,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.rules.vocabulary import UNCOUNTED_ROLES
+
 # --------------------------------------------------------------------------- public types
 
 
@@ -123,7 +125,6 @@ REGIONS = (
     "South East",
     "South West",
 )
-UNCOUNTED_ROLES = ("worker", "lto_rep")
 ROLE_ORDER = ("chair", "vice_chair", "treasurer", "secretary", "member", "worker", "lto_rep")
 
 # --------------------------------------------------------------------------- word lists

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from app.demo.generator import DemoProgramme, generate
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Contact, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.assignment import set_area_rep
 from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
+from app.rules.vocabulary import OPEN_STATUSES
 
 DEMO_PASSWORD = "big-local-demo"
 ADMIN_EMAIL = "programme.admin@demo.localtrust.org.uk"

@@ -2,7 +2,7 @@
 
 from app.models.areas import Area, Contact
 from app.models.audit import AuditEntry
-from app.models.cases import OPEN_STATUSES, STATUSES, Case, CaseEvent
+from app.models.cases import Case, CaseEvent
 from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
@@ -11,8 +11,6 @@ from app.models.snapshots import Person, RosterEntry, Snapshot
 from app.models.users import User
 
 __all__ = [
-    "OPEN_STATUSES",
-    "STATUSES",
     "Action",
     "ActionPlan",
     "Area",

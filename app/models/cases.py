@@ -13,21 +13,16 @@ from app.extensions import db
 from app.models.areas import Area
 from app.models.types import UTCDateTime
 from app.models.users import User
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, CaseStatus, sql_in
 
-OPEN_STATUSES = ("new", "contacted", "plan_agreed", "monitoring")
-STATUSES = (*OPEN_STATUSES, "resolved", "closed")
-FLAGS = ("under_criteria", "at_threshold")
-_OPEN_SQL = "status IN ('new', 'contacted', 'plan_agreed', 'monitoring')"
+_OPEN_SQL = sql_in("status", OPEN_STATUSES)
 
 
 class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('new', 'contacted', 'plan_agreed', 'monitoring', 'resolved', 'closed')",
-            name="status",
-        ),
-        CheckConstraint("flag IN ('under_criteria', 'at_threshold')", name="flag"),
+        CheckConstraint(sql_in("status", STATUSES), name="status"),
+        CheckConstraint(sql_in("flag", FLAGS), name="flag"),
         # SPEC 2.3: at most one open case per area, enforced by the database.
         Index(
             "uq_cases_one_open_per_area",
@@ -42,7 +37,7 @@ class Case(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
     flag: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.NEW.value)
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     opened_on: Mapped[date] = mapped_column(Date)
     returned_on: Mapped[date | None] = mapped_column(Date)
@@ -75,10 +70,6 @@ class Case(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-
-# Event kinds that are not "activity" for staleness (automatic mail is not casework).
-PASSIVE_EVENT_KINDS = ("email_sent", "email_failed")
 
 
 class CaseEvent(db.Model):

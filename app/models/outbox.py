@@ -11,14 +11,13 @@ from app import clock
 from app.extensions import db
 from app.models.cases import Case
 from app.models.types import UTCDateTime
-
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+from app.rules.vocabulary import OUTBOX_STATUSES, OutboxStatus, sql_in
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
+        CheckConstraint(sql_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
     )
 
@@ -36,13 +35,16 @@ class OutboxMessage(db.Model):
     )
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a queued message was not sent after all (its cause was gone), and when.
+    cancelled_reason: Mapped[str | None] = mapped_column(String(300))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     case: Mapped[Case | None] = relationship()

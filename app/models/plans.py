@@ -11,22 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models.cases import Case
 from app.models.types import UTCDateTime
-
-BARRIERS = {
-    "recruitment": "Recruitment",
-    "resident_engagement": "Resident engagement",
-    "governance": "Governance",
-    "conflict": "Conflict",
-    "capacity": "Capacity",
-    "other": "Other",
-}
-SUPPORT = {
-    "expert_partner": "Time with an expert partner",
-    "learning_events": "Learning events",
-    "networking": "Networking spaces (e.g. community engagement)",
-}
-OWNERS = {"rep": "Rep", "partnership": "Partnership", "programme": "Programme team"}
-ACTION_STATUSES = ("open", "done", "dropped")
+from app.rules.vocabulary import ACTION_STATUSES, ActionStatus, Owner, sql_in
 
 
 class ActionPlan(db.Model):
@@ -53,8 +38,8 @@ class ActionPlan(db.Model):
 class Action(db.Model):
     __tablename__ = "actions"
     __table_args__ = (
-        CheckConstraint("owner IN ('rep', 'partnership', 'programme')", name="owner"),
-        CheckConstraint("status IN ('open', 'done', 'dropped')", name="status"),
+        CheckConstraint(sql_in("owner", tuple(Owner)), name="owner"),
+        CheckConstraint(sql_in("status", ACTION_STATUSES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +49,7 @@ class Action(db.Model):
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(20))
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=ActionStatus.OPEN.value)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -22,8 +22,15 @@ from app import clock
 from app.extensions import db
 from app.models.areas import Area
 from app.models.types import UTCDateTime
+from app.rules.vocabulary import (
+    MEMBER_ROLES,
+    SNAPSHOT_KINDS,
+    UNCOUNTED_ROLES,
+    SnapshotKind,
+    sql_in,
+)
 
-KINDS = ("annual", "update")
+_UPDATE_SQL = f"kind = '{SnapshotKind.UPDATE}'"
 
 
 class Person(db.Model):
@@ -39,10 +46,10 @@ class Person(db.Model):
 class Snapshot(db.Model):
     __tablename__ = "snapshots"
     __table_args__ = (
-        CheckConstraint("kind IN ('annual', 'update')", name="kind"),
+        CheckConstraint(sql_in("kind", SNAPSHOT_KINDS), name="kind"),
         CheckConstraint(
-            "(kind = 'annual' AND review_year IS NOT NULL)"
-            " OR (kind = 'update' AND review_year IS NULL)",
+            f"(kind = '{SnapshotKind.ANNUAL}' AND review_year IS NOT NULL)"
+            f" OR (kind = '{SnapshotKind.UPDATE}' AND review_year IS NULL)",
             name="year_matches_kind",
         ),
         # One annual review per area and year (update rows have no year, so never clash).
@@ -53,8 +60,8 @@ class Snapshot(db.Model):
             "area_id",
             "effective_on",
             unique=True,
-            sqlite_where=text("kind = 'update'"),
-            postgresql_where=text("kind = 'update'"),
+            sqlite_where=text(_UPDATE_SQL),
+            postgresql_where=text(_UPDATE_SQL),
         ),
         Index("ix_snapshots_area_effective", "area_id", "effective_on"),
     )
@@ -79,19 +86,11 @@ class Snapshot(db.Model):
     )
 
 
-ROLES = ("chair", "vice_chair", "treasurer", "secretary", "member", "worker", "lto_rep")
-UNCOUNTED_ROLES = ("worker", "lto_rep")
-
-
 class RosterEntry(db.Model):
     __tablename__ = "roster_entries"
     __table_args__ = (
         UniqueConstraint("snapshot_id", "person_ref"),
-        CheckConstraint(
-            "role IN ('chair', 'vice_chair', 'treasurer', 'secretary', 'member', 'worker',"
-            " 'lto_rep')",
-            name="role",
-        ),
+        CheckConstraint(sql_in("role", MEMBER_ROLES), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

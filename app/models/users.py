@@ -11,13 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app import clock
 from app.extensions import db
 from app.models.types import UTCDateTime
-
-ROLES = ("rep", "programme")
+from app.rules.vocabulary import USER_ROLES, UserRole, sql_in
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('rep', 'programme')", name="role"),)
+    __table_args__ = (CheckConstraint(sql_in("role", USER_ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -38,11 +37,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_programme(self) -> bool:
-        return self.role == "programme"
+        return self.role == UserRole.PROGRAMME
 
     @property
     def is_rep(self) -> bool:
-        return self.role == "rep"
+        return self.role == UserRole.REP
 
     # The token of the server-side session this object was loaded for (app/operations/sessions).
     session_token = None  # type: str | None  (not a column)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, CaseEvent, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.mail_cancel import cancel_for_case, cancel_for_old_rep
 from app.operations.versions import check_version, flush_or_conflict
 from app.rules.calendar import london_date
-from app.rules.cases import STATUS_WORDS, TransitionError, check_transition
+from app.rules.cases import TransitionError, check_transition
+from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS
 
 
 def check_assignable(user: User | None) -> None:
@@ -63,7 +64,10 @@ def assign_case(
     if case.rep_id == new_id:
         return None
     old = db.session.get(User, case.rep_id) if case.rep_id is not None else None
+    old_rep = db.session.get(User, case.rep_id) if case.rep_id is not None else None
     case.rep_id = new_id
+    if old_rep is not None:
+        cancel_for_old_rep(case.id, old_rep.email, "the case has another rep now", now)
     event = record_event(
         case,
         "assigned",
@@ -154,6 +158,7 @@ def close_case(
     case.status = "closed"
     case.closed_on = london_date(now)
     case.closed_reason = reason
+    cancel_for_case(case.id, "the case is closed", now)
     event = record_event(
         case,
         "closed",

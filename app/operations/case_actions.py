@@ -15,25 +15,28 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
-from app.models.cases import OPEN_STATUSES
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
-from app.models.snapshots import ROLES, UNCOUNTED_ROLES
 from app.operations.assignment import close_case
 from app.operations.audit import record_audit
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
+from app.operations.mail_cancel import cancel_for_action
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.versions import check_version
 from app.rules.calendar import day_words, london_date
-from app.rules.cases import (
+from app.rules.cases import PlanFacts, TransitionError, check_transition, plan_gaps
+from app.rules.criteria import Evaluation, evaluate
+from app.rules.vocabulary import (
+    BARRIER_WORDS,
     CONTACT_METHODS,
+    FLAG_WORDS,
+    MEMBER_ROLES,
+    OPEN_STATUSES,
+    OWNER_WORDS,
+    REASON_WORDS,
     STATUS_WORDS,
-    PlanFacts,
-    TransitionError,
-    check_transition,
-    plan_gaps,
+    SUPPORT_WORDS,
+    UNCOUNTED_ROLES,
 )
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation, evaluate
 
 MAX_NOTE = 5000
 MAX_DESCRIPTION = 1000
@@ -208,8 +211,8 @@ def save_plan(
     _check_open(case)
     plan = case.plan
     check_version(plan.version if plan is not None else 0, expected_version)
-    barriers = [b for b in BARRIERS if b in set(barriers)]
-    support = [s for s in SUPPORT if s in set(support)]
+    barriers = [b for b in BARRIER_WORDS if b in set(barriers)]
+    support = [s for s in SUPPORT_WORDS if s in set(support)]
     barriers_text = (barriers_text or "").strip()
     errors = _plan_errors(barriers, barriers_text, target_members, target_on, support, case, now)
     if errors:
@@ -262,11 +265,11 @@ def _plan_errors(barriers, barriers_text, target_members, target_on, support, ca
 
 def _plan_summary(plan: ActionPlan, changed: list[str]) -> str:
     parts = {
-        "barriers": f"barriers {_labels(plan.barriers, BARRIERS)}",
+        "barriers": f"barriers {_labels(plan.barriers, BARRIER_WORDS)}",
         "barriers_text": f"barrier notes “{plan.barriers_text}”" if plan.barriers_text else "",
         "target_members": f"target {plan.target_members} members" if plan.target_members else "",
         "target_on": f"target date {day_words(plan.target_on)}" if plan.target_on else "",
-        "support": f"support {_labels(plan.support, SUPPORT)}",
+        "support": f"support {_labels(plan.support, SUPPORT_WORDS)}",
     }
     shown = [parts[name] or f"{name.replace('_', ' ')} removed" for name in changed]
     if not changed:  # a new, empty plan
@@ -283,7 +286,7 @@ def _action_errors(description: str, owner: str, due_on: date | None) -> dict[st
         errors["description"] = "Describe the action."
     elif len(description) > MAX_DESCRIPTION:
         errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
-    if owner not in OWNERS:
+    if owner not in OWNER_WORDS:
         errors["owner"] = "Choose who owns the action."
     if due_on is None:
         errors["due_on"] = "Give a due date."
@@ -292,7 +295,7 @@ def _action_errors(description: str, owner: str, due_on: date | None) -> dict[st
 
 def _action_words(action: Action) -> str:
     due = f", due {day_words(action.due_on)}" if action.due_on else ""
-    return f"“{action.description}” ({OWNERS[action.owner]}{due})"
+    return f"“{action.description}” ({OWNER_WORDS[action.owner]}{due})"
 
 
 def _plan_for(case: Case, now: datetime) -> ActionPlan:
@@ -392,6 +395,7 @@ def complete_action(
     _check_action(case, action, actor, expected_version)
     action.status = "done"
     action.completed_at = now
+    cancel_for_action(action.id, "the action is done", now)
     record_event(
         case,
         "action_done",
@@ -414,6 +418,7 @@ def drop_action(
     """Drop an open action (it no longer applies); no more reminders are sent for it."""
     _check_action(case, action, actor, expected_version)
     action.status = "dropped"
+    cancel_for_action(action.id, "the action was dropped", now)
     reason = (reason or "").strip()
     because = f" Reason: {reason}" if reason else ""
     record_event(
@@ -465,7 +470,7 @@ def _entry_errors(entries: Sequence[EntryInput]) -> dict[str, str]:
             errors["entries"] = "Every person needs a name."
         elif len(entry.name) > MAX_NAME:
             errors["entries"] = f"A name can have at most {MAX_NAME} characters."
-        elif entry.role not in ROLES:
+        elif entry.role not in MEMBER_ROLES:
             errors["entries"] = f"Unknown role for {entry.name}."
         elif not entry.person_id or entry.person_id in seen:
             errors["entries"] = f"{entry.name} appears twice."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,10 +12,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
-from app.models.cases import OPEN_STATUSES, PASSIVE_EVENT_KINDS
+from app.operations.mail_cancel import cancel_for_case
 from app.rules.calendar import day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS, Evaluation
+from app.rules.criteria import Evaluation
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, PASSIVE_EVENT_KINDS, REASON_WORDS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -174,6 +178,12 @@ def _apply_one(
     if decision.set_returned:
         case.returned_on = snapshot.effective_on
         tally.returned += 1
+        log.info(
+            "case %s (area %s) returned within criteria: snapshot %s",
+            case.id,
+            area.code,
+            snapshot.id,
+        )
         record_event(
             case,
             "returned",
@@ -186,6 +196,9 @@ def _apply_one(
         case.status = "resolved"
         case.resolved_on = snapshot.effective_on
         tally.resolved += 1
+        if case.id is not None:
+            cancel_for_case(case.id, "the case is resolved", now)
+        log.info("case %s (area %s) resolved: snapshot %s", case.id, area.code, snapshot.id)
         record_event(
             case,
             "resolved",
@@ -199,6 +212,7 @@ def _apply_one(
         case.escalated_count += 1
         case.last_escalated_on = snapshot.effective_on
         tally.escalated += 1
+        log.info("case %s (area %s) escalated: snapshot %s", case.id, area.code, snapshot.id)
         record_event(
             case,
             "escalated",
@@ -255,6 +269,7 @@ def _open_case(
     )
     db.session.add(case)
     tally.opened += 1
+    log.info("case opened for area %s (%s): snapshot %s", area.code, flag, snapshot.id)
     evaluation = evaluation_of(snapshot)
     follows = f" It follows case #{last_case.id}." if last_case is not None and last_case.id else ""
     record_event(

@@ -99,6 +99,12 @@ def read_csv(data: bytes, required: Sequence[str], optional: Sequence[str] = ())
         problems = Problems()
         problems.add(1, None, "the file is empty: a header row is required")
         raise FileProblem(problems)
+    nul = text.find("\x00")
+    if nul >= 0:  # the csv module cannot read past one; no cell may hold one anyway
+        problems = Problems()
+        line = text.count("\n", 0, nul) + 1
+        problems.add(line, None, "contains a NUL byte (a control character)")
+        raise FileProblem(problems)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in next(reader)]
     problems = Problems()
@@ -144,7 +150,7 @@ def parse_resident(raw: str) -> bool | None:
 @lru_cache(maxsize=4096)
 def parse_year(raw: str) -> int | None:
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) != 4:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) != 4:  # int('²²²²') fails
         return None
     year = int(raw)
     return year if 1990 <= year <= 2100 else None

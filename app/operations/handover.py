@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Area, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.operations.assignment import assign_case, check_assignable, set_area_rep
 from app.operations.errors import UserError
 from app.operations.users import deactivate_user
+from app.rules.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Area, Contact, User
-from app.models.cases import OPEN_STATUSES, Case
-from app.models.snapshots import ROLES
+from app.models import Area, Contact, Person, RosterEntry, User
+from app.models.cases import Case
 from app.operations.assignment import set_area_rep
 from app.operations.audit import record_audit
 from app.operations.csvfile import (
@@ -29,12 +28,25 @@ from app.operations.csvfile import (
     read_csv,
 )
 from app.operations.snapshots import EntryInput, SnapshotInput
+from app.operations.text import column_length, text_problem
+from app.rules.vocabulary import MEMBER_ROLES, OPEN_STATUSES
 
 AREA_COLUMNS = ("area_code", "area_name", "rep_email", "contact_name", "contact_email")
 REVIEW_COLUMNS = ("area_code", "review_year", "person_id", "member_name", "resident", "role")
 UPDATE_COLUMNS = ("area_code", "as_of", "person_id", "member_name", "resident", "role")
-ROLE_LIST = ", ".join(ROLES)
-ROLE_SET = frozenset(ROLES)
+ROLE_LIST = ", ".join(MEMBER_ROLES)
+ROLE_SET = frozenset(MEMBER_ROLES)
+# Each text column of the files and the model column it is stored in (its size is the limit).
+CELL_COLUMNS = {
+    "area_code": Area.code,
+    "area_name": Area.name,
+    "rep_email": User.email,
+    "contact_name": Contact.name,
+    "contact_email": Contact.email,
+    "person_id": Person.person_id,
+    "member_name": RosterEntry.name,
+}
+CELL_SIZES = {name: column_length(column) for name, column in CELL_COLUMNS.items()}
 
 
 class ImportRejected(Exception):
@@ -64,6 +76,17 @@ def _warn_ignored(csv_file: CsvFile) -> list[str]:
         rows = [str(n) for n in csv_file.extra_cells[:10]]
         warnings.append(f"extra cells beyond the header were ignored (row {', '.join(rows)})")
     return warnings
+
+
+def _bad_cells(row, problems: Problems) -> bool:
+    """Report every cell of `row` holding a control character or too long for its column."""
+    bad = False
+    for name, value in row.values.items():
+        problem = text_problem(value, CELL_SIZES.get(name))
+        if problem:
+            problems.add(row.number, name, problem)
+            bad = True
+    return bad
 
 
 def _email(raw: str) -> str | None:
@@ -104,6 +127,8 @@ def parse_areas(data: bytes) -> tuple[list[AreaRow], list[str], int]:
     areas: dict[str, AreaRow] = {}
     first_row: dict[str, int] = {}
     for row in csv_file.rows:
+        if _bad_cells(row, problems):
+            continue
         code = row["area_code"].upper()
         name = row["area_name"]
         if not code:
@@ -267,6 +292,8 @@ def parse_snapshots(
     for done, row in enumerate(csv_file.rows, 1):
         if progress and done % 5000 == 0:
             progress(5000)
+        if _bad_cells(row, problems):
+            continue
         identity = _snapshot_identity(row, kind, known_areas, problems)
         entry = _entry(row, problems)
         if identity is None or entry is None:
@@ -378,7 +405,7 @@ def _entry(row, problems) -> EntryInput | None:
     if role not in ROLE_SET:
         role = role.replace(" ", "_").replace("-", "_")
     if person_id and len(person_id) <= 64 and name and resident is not None and role in ROLE_SET:
-        return EntryInput(person_id, name[:200], resident, role)
+        return EntryInput(person_id, name, resident, role)
     if not person_id:
         problems.add(row.number, "person_id", "a person id is required")
     elif len(person_id) > 64:

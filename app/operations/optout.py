@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Contact
 from app.operations.audit import record_audit
 from app.operations.errors import UserError
+from app.operations.mail_cancel import cancel_for_contact
 
 OPTOUT_SALT = "contact-optout"
 BAD_LINK = (
@@ -55,6 +56,7 @@ def opt_out(token: str, now: datetime) -> Contact:
     if contact.opted_out:
         return contact
     contact.opted_out = True
+    cancel_for_contact(contact.id, "the contact opted out of email", now)
     contact.opted_out_at = now
     record_audit(
         "contact_opted_out",

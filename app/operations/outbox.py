@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import re
 import smtplib
 import time
 from collections.abc import Mapping, Sequence
@@ -19,23 +21,32 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Contact, OutboxMessage
+from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
+from app.operations.mail_cancel import REP_KINDS
+from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 
+log = logging.getLogger(__name__)
+
 MESSAGE_ID_DOMAIN = "partnership-followup"
-DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF = timedelta(minutes=1)  # then 2, 4, 8 … minutes
-MAX_BACKOFF = timedelta(hours=6)
+MAX_BACKOFF = timedelta(minutes=15)
+# A message the server keeps refusing for its own state (down, 4xx, blanket 5xx) is given up
+# only after this long; until then a temporary failure never uses up a message.
+DEFAULT_GIVE_UP = timedelta(hours=72)
+# The sender-wide backoff after a temporary failure lives in the lease table under this name:
+# holder is the count of consecutive failed runs, expires_at the moment the sender may try again.
+BACKOFF_ROW = "outbox_backoff"
 # A claim older than this is taken to belong to a dead sender and is taken again.
-DEFAULT_LEASE = timedelta(minutes=10)
-SMTP_TIMEOUT_SECONDS = 30
+DEFAULT_LEASE = timedelta(minutes=2)
+SMTP_TIMEOUT_SECONDS = 10
 ERROR_LIMIT = 2000
 
 
@@ -47,13 +58,29 @@ class SendSummary:
     sent: int = 0
     retrying: int = 0  # failed this time, queued again for later
     failed: int = 0  # gave up: status 'failed'
-    released: int = 0  # claimed but not tried (time budget), queued again at once
+    released: int = 0  # claimed but not tried (time budget or server failure), queued again
+    cancelled: int = 0  # its cause was gone by the time it was to be sent
     skipped: str | None = None  # why nothing was tried, e.g. no MAIL_SERVER
+    error: str | None = None  # the mail server's temporary failure that stopped the run
+    retry_after: datetime | None = None  # the sender-wide backoff set after `error`
 
     def line(self) -> str:
         if self.skipped:
             return f"Nothing sent: {self.skipped}."
-        return f"Sent {self.sent}, failed {self.failed}, will retry {self.retrying}."
+        text = f"Sent {self.sent}, failed {self.failed}, will retry {self.retrying}."
+        if self.error:
+            text += f" The mail server failed: {self.error}"
+            if self.retry_after is not None:
+                text += f" (next try after {self.retry_after:%Y-%m-%d %H:%M} UTC)"
+            text += "."
+        if self.cancelled:
+            text += f" Cancelled {self.cancelled} whose cause was gone."
+        return text
+
+    @property
+    def stalled(self) -> bool:
+        """Nothing was delivered because the mail server failed."""
+        return self.sent == 0 and self.error is not None
 
     def add(self, other: SendSummary) -> None:
         self.claimed += other.claimed
@@ -61,7 +88,10 @@ class SendSummary:
         self.retrying += other.retrying
         self.failed += other.failed
         self.released += other.released
+        self.cancelled += other.cancelled
         self.skipped = self.skipped or other.skipped
+        self.error = other.error or self.error
+        self.retry_after = other.retry_after or self.retry_after
 
 
 def message_id_for(key: str) -> str:
@@ -77,7 +107,37 @@ def mail_configured() -> bool:
 
 def backoff_after(attempts: int, base: timedelta = DEFAULT_BACKOFF) -> timedelta:
     """Wait before the next try after `attempts` failed ones: base, 2×base, 4×base … capped."""
-    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return min(base * (2 ** min(max(attempts - 1, 0), 20)), MAX_BACKOFF)
+
+
+def sender_backoff() -> SchedulerLease | None:
+    """The sender-wide backoff row, if a temporary failure set one."""
+    return db.session.get(SchedulerLease, BACKOFF_ROW)
+
+
+def _back_off(now: datetime, base: timedelta, error: str) -> datetime:
+    row = sender_backoff()
+    failures = (int(row.holder) if row is not None and row.holder.isdigit() else 0) + 1
+    until = now + backoff_after(failures, base)
+    if row is None:
+        row = SchedulerLease(name=BACKOFF_ROW, holder="0", expires_at=until)
+        db.session.add(row)
+    row.holder, row.expires_at, row.updated_at = str(failures), until, now
+    log.warning(
+        "Outbox: mail server failed (%d run(s) in a row), sender backs off until %s: %s",
+        failures,
+        until.isoformat(),
+        error,
+    )
+    return until
+
+
+def _clear_backoff() -> None:
+    db.session.execute(
+        delete(SchedulerLease)
+        .where(SchedulerLease.name == BACKOFF_ROW)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def due_clause(now: datetime, lease: timedelta = DEFAULT_LEASE):
@@ -125,19 +185,30 @@ def send_due(
     *,
     worker: str,
     batch: int = 100,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     backoff: timedelta = DEFAULT_BACKOFF,
     lease: timedelta = DEFAULT_LEASE,
+    give_up: timedelta = DEFAULT_GIVE_UP,
 ) -> SendSummary:
-    """Deliver one batch of due mail; each outcome is committed on its own."""
+    """Deliver one batch of due mail; each outcome is committed on its own.
+
+    The first temporary failure (server down, 4xx, a refusal of everything) stops the batch:
+    the untried rest is released without an attempt counted and the whole sender backs off."""
     if not mail_configured():
         return SendSummary(skipped="no MAIL_SERVER is configured: mail stays in the outbox")
+    held = sender_backoff()
+    if held is not None and held.expires_at > now:
+        db.session.commit()
+        return SendSummary(
+            skipped=f"the mail server failed; the sender waits until "
+            f"{held.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
     ids = claim_due(now, worker=worker, batch=batch, lease=lease)
     summary = SendSummary(claimed=len(ids))
     if not ids:
         return summary
     messages = _load(ids)
     opted_out = _opted_out_contacts(messages)
+    closed_actions = _closed_actions(messages)
     # Stop well inside the lease so no other sender takes our claims while we still hold them.
     deadline = time.monotonic() + lease.total_seconds() / 2
     session = db.session()
@@ -148,11 +219,24 @@ def send_due(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
+            gone = _cause_gone(message, closed_actions)
             if message.contact_id in opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
-            else:
-                _deliver_one(courier, message, now, summary, max_attempts, backoff)
+            elif gone:
+                # Changed after the mail was queued: the same check as at the source.
+                message.status = "cancelled"
+                message.cancelled_reason = gone
+                message.cancelled_at = now
+                summary.cancelled += 1
+            elif not _deliver_one(courier, message, now, summary, give_up):
+                summary.retry_after = _back_off(now, backoff, summary.error or "")
+                db.session.commit()
+                summary.released = _release(messages[position + 1 :], worker)
+                break
+            db.session.commit()
+        if summary.sent:
+            _clear_backoff()
             db.session.commit()
     finally:
         courier.close()
@@ -163,7 +247,7 @@ def send_due(
 def options_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """send_due's retry settings from the app config (OUTBOX_* keys), defaults otherwise."""
     return {
-        "max_attempts": int(config.get("OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+        "give_up": timedelta(hours=float(config.get("OUTBOX_GIVE_UP_HOURS", 72))),
         "backoff": timedelta(
             seconds=int(config.get("OUTBOX_BACKOFF_SECONDS", DEFAULT_BACKOFF.total_seconds()))
         ),
@@ -184,7 +268,7 @@ def send_all_due(
     for _ in range(max_batches):
         summary = send_due(now, worker=worker, batch=batch, **options)
         total.add(summary)
-        if summary.skipped or summary.claimed == 0 or summary.released:
+        if summary.skipped or summary.claimed == 0 or summary.released or summary.error:
             break
     return total
 
@@ -228,7 +312,7 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .options(selectinload(OutboxMessage.case))
+        .options(selectinload(OutboxMessage.case).joinedload(Case.rep))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
     )
     return list(db.session.scalars(query))
@@ -240,6 +324,42 @@ def _opted_out_contacts(messages: Sequence[OutboxMessage]) -> set[int]:
         return set()
     query = select(Contact.id).where(Contact.id.in_(contact_ids), Contact.opted_out.is_(True))
     return set(db.session.scalars(query))
+
+
+def _action_id(key: str) -> int | None:
+    head, _, rest = key.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if head == "action" and number.isdigit() else None
+
+
+def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """Of the actions these messages remind about, those no longer open: id -> status."""
+    ids = {a for a in (_action_id(m.key) for m in messages) if a is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Action.id, Action.status).where(Action.id.in_(ids), Action.status != "open")
+    )
+    return dict(rows.all())
+
+
+def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
+    """Why this message no longer applies (None: it still does)."""
+    case = message.case
+    if case is not None and case.status in ("resolved", "closed"):
+        return f"the case is {case.status}"
+    action_id = _action_id(message.key)
+    if action_id in closed_actions:
+        return (
+            "the action is done"
+            if closed_actions[action_id] == "done"
+            else ("the action was dropped")
+        )
+    if case is not None and message.kind in REP_KINDS:
+        rep_email = case.rep.email if case.rep is not None else None
+        if message.recipient != rep_email:
+            return "the case has another rep now"
+    return None
 
 
 def _release(messages: Sequence[OutboxMessage], worker: str) -> int:
@@ -265,26 +385,34 @@ def _deliver_one(
     message: OutboxMessage,
     now: datetime,
     summary: SendSummary,
-    max_attempts: int,
-    backoff: timedelta,
-) -> None:
+    give_up: timedelta,
+) -> bool:
+    """Try one message; False when the server failed for its own state (stop the batch)."""
     message.attempts = (message.attempts or 0) + 1
     try:
         courier.deliver(_mail_for(message, now))
-    except Exception as error:  # any failure is recorded on the row and retried
+    except Exception as error:  # any failure is recorded on the row
         reason = _describe(error)
-        if message.attempts >= max_attempts or _permanent(error):
+        if _permanent(error):
+            log.warning("Outbox: message %s refused for good: %s", message.id, reason)
             _give_up(message, now, reason)
             summary.failed += 1
-        else:
-            message.status = "queued"
-            message.last_error = reason
-            message.next_attempt_at = now + backoff_after(message.attempts, backoff)
-            summary.retrying += 1
-        return
+            return True
+        summary.error = reason
+        if now - message.not_before >= give_up:
+            _give_up(message, now, f"Gave up after {give_up} of trying: {reason}")
+            summary.failed += 1
+            return False
+        message.status = "queued"
+        message.last_error = reason
+        message.next_attempt_at = None  # the sender-wide backoff decides when to try again
+        summary.retrying += 1
+        return False
     message.status = "sent"
     message.sent_at = now
+    log.info("Outbox: message %s (%s) sent", message.id, message.kind)
     message.next_attempt_at = None
+    message.last_error = None
     summary.sent += 1
     if message.case is not None:
         record_event(
@@ -294,6 +422,7 @@ def _deliver_one(
             now=now,
             data={"outbox_id": message.id, "kind": message.kind, "recipient": message.recipient},
         )
+    return True
 
 
 def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
@@ -317,10 +446,11 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
 
 def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     body_text, body_html = bodies_to_send(message, now)
+    # Subjects carry area and people's names: a line break there would forge headers.
     mail = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        reply_to=message.reply_to or None,
+        subject=without_controls(message.subject),
+        recipients=[without_controls(message.recipient)],
+        reply_to=without_controls(message.reply_to) if message.reply_to else None,
         body=body_text,
         html=body_html or None,
     )
@@ -336,14 +466,33 @@ def _describe(error: Exception) -> str:
     return text[:ERROR_LIMIT]
 
 
+_ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.\d{1,3}")
+
+
+def _about_the_message(code: int, text: bytes | str) -> bool:
+    """A 5xx reply that is about this recipient or message, not the server's state.
+
+    RFC 3463 classes 5.1 (address), 5.2 (mailbox) and 5.6 (content) are the message's own;
+    others (5.7 policy, 5.3 system, 5.4 network, 5.5 protocol) or a bare 554 are the relay
+    refusing everything, which must not use up the message. Without an enhanced code the
+    mailbox replies 550, 551 and 553 count as the recipient's."""
+    if not 500 <= code < 600:
+        return False
+    raw = text.encode() if isinstance(text, str) else (text or b"")
+    match = _ENHANCED.match(raw)
+    if match:
+        return match.group(2) in (b"1", b"2", b"6")
+    return code in (550, 551, 553)
+
+
 def _permanent(error: Exception) -> bool:
-    """Errors that another try cannot fix (the server said no for good: 5xx)."""
+    """Errors that are the message's own and that another try cannot fix."""
     if isinstance(error, BadHeaderError):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
+        return all(_about_the_message(code, text) for code, text in error.recipients.values())
     if isinstance(error, smtplib.SMTPDataError):
-        return 500 <= error.smtp_code < 600
+        return _about_the_message(error.smtp_code, error.smtp_error)
     # Connection, sign-in and sender problems are the server's or our configuration's:
     # they affect every message and are worth retrying once fixed.
     return False

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Case, Contact
-from app.rules.cases import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
-from app.models.cases import OPEN_STATUSES
 from app.operations.casework import CaseTally, apply_snapshots, latest_keys
 from app.operations.errors import UserError
 from app.rules.criteria import DEFAULT_THRESHOLDS, Evaluation, Thresholds, evaluate
+from app.rules.vocabulary import OPEN_STATUSES
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
 

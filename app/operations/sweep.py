@@ -19,12 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
-from app.models.cases import OPEN_STATUSES
-from app.models.plans import OWNERS, SUPPORT
 from app.operations.optout import optout_link, optout_serializer
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS
+from app.rules.criteria import Thresholds
+from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.reminders import (
     ActionFacts,
     CaseFacts,
@@ -36,9 +34,10 @@ from app.rules.reminders import (
     due_digests,
     due_reminders,
 )
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
 
 BATCH = 500
-GENERAL_OFFER = tuple(SUPPORT.values())
+GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
 NOTICE_KINDS = ("assigned", "escalated", "returned")
 NEWS_KINDS = ("opened", "escalated", "returned")
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
@@ -149,6 +148,8 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
             User.name,
             User.email,
             User.active,
+            Area.current_members,
+            Area.current_residents,
         )
         .join(Area, Area.id == Case.area_id)
         .outerjoin(User, User.id == Case.rep_id)
@@ -217,6 +218,8 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_name,
         rep_email,
         rep_active,
+        members,
+        residents,
     ) = row
     if rep_id is not None and not rep_active:
         rep_email = None  # an inactive rep gets no mail; the programme digest still shows it
@@ -239,7 +242,9 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         returned_at=notices.get((case_id, "returned")) or _midnight(returned_on),
         actions=tuple(actions.get(case_id, ())),
         contacts=tuple(contacts.get(area_id, ())),
-        support=tuple(SUPPORT[key] for key in (support or ()) if key in SUPPORT),
+        support=tuple(SUPPORT_WORDS[key] for key in (support or ()) if key in SUPPORT_WORDS),
+        members=members,
+        residents=residents,
     )
 
 
@@ -318,7 +323,7 @@ class MailRenderer:
             "stale_after_days": settings.stale_after_days,
             "flag_words": FLAG_WORDS,
             "status_words": STATUS_WORDS,
-            "owner_words": OWNERS,
+            "owner_words": OWNER_WORDS,
             "day": day_words,
             "moment": moment_words,
             "london_day": london_date,
@@ -326,6 +331,10 @@ class MailRenderer:
         self.serializer = optout_serializer()
         self.links: dict[int, str] = {}
         self.templates: dict[str, Any] = {}
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
 
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
@@ -346,7 +355,24 @@ class MailRenderer:
             "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
             "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
             "last_activity_on": london_date(case.last_activity_at) if case else None,
+            # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
+            # "one member leaving would put you under criteria" (the partnership's).
+            "distance_it": self.distance(case, "it"),
+            "distance_you": self.distance(case, "you"),
         }
+
+    def distance(self, case, subject: str) -> str | None:
+        """A sentence on what would bring the area back, or how close it is to falling under."""
+        if case is None or case.members is None or case.residents is None:
+            return None
+        distance = distance_to_criteria(case.members, case.residents, self.thresholds)
+        words = describe_distance(distance, subject=subject)
+        who = "the partnership" if subject == "you" else "the area"
+        if distance.more_members:
+            return f"As last recorded, {who} {words}."
+        if distance.one_leaving_puts_under:
+            return f"As last recorded, {who} is at the minimum: {words}."
+        return None
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         template = self.templates.get(name)

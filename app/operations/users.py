@@ -13,9 +13,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import OutboxMessage, User
-from app.models.users import ROLES
 from app.operations.audit import record_audit
 from app.operations.errors import UserError
+from app.rules.vocabulary import USER_ROLES
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -260,7 +260,7 @@ def update_user(
     now: datetime,
 ) -> None:
     """Change a user's name, role, admin flag and region (not your own admin access)."""
-    if role not in ROLES:
+    if role not in USER_ROLES:
         raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.")
     if not name.strip():
         raise UserError("A name is required.")

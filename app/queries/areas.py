@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
-from app.models.cases import OPEN_STATUSES
+from app.operations.text import parse_count
+from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
 AREA_FLAGS = {
@@ -47,7 +48,7 @@ class AreaFilters:
             errors.append(("flag", f"Flag: '{flag}' is not one of the choices."))
             flag = None
         rep = (args.get("rep") or "").strip() or None
-        if rep is not None and rep != "none" and not rep.isdigit():
+        if rep is not None and rep != "none" and parse_count(rep) is None:
             errors.append(("rep", f"Rep: '{rep}' is not one of the choices."))
             rep = None
         q = (args.get("q") or "").strip() or None

@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, exists, or_, select
 
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
+from app.operations.text import parse_count
 from app.rules.calendar import london_date
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 
 STALE_AFTER_DAYS = 28
 SORTS = {
@@ -77,8 +78,8 @@ class CaseFilters:
         for name in ("rep_id", "cohort"):
             raw = (args.get(name) or "").strip()
             if raw:
-                if raw.isdigit():
-                    values[name] = int(raw)
+                if parse_count(raw) is not None:
+                    values[name] = parse_count(raw)
                 else:
                     errors.append(f"{name.replace('_', ' ')}: '{raw}' is not a number")
         status = (args.get("status") or "open").strip()

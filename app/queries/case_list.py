@@ -11,9 +11,9 @@ from sqlalchemy import Select, and_, case, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
 from app.rules.calendar import london_date
+from app.rules.vocabulary import OPEN_STATUSES
 
 PER_PAGE = 50
 

@@ -11,56 +11,42 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
 from app.rules.calendar import london_date
-from app.rules.cases import STATUS_WORDS, allowed_transitions
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+from app.rules.cases import allowed_transitions
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    PASSIVE_EVENT_KINDS,
+    REASON_WORDS,
+    STATUS_WORDS,
+    EventKind,
+)
 
 # Timeline filters: query-string value -> (label, event kinds; None = all).
+E = EventKind
 EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "all": ("All", None),
     "status": (
         "Status & flags",
         (
-            "opened",
-            "assigned",
-            "status_changed",
-            "returned",
-            "resolved",
-            "escalated",
-            "flag_changed",
-            "closed",
+            E.OPENED,
+            E.ASSIGNED,
+            E.STATUS_CHANGED,
+            E.RETURNED,
+            E.RESOLVED,
+            E.ESCALATED,
+            E.FLAG_CHANGED,
+            E.CLOSED,
         ),
     ),
     "plan": (
         "Plan & actions",
-        ("plan_updated", "action_added", "action_updated", "action_done", "action_dropped"),
+        (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
     ),
-    "contacts": ("Contacts", ("contact",)),
-    "notes": ("Notes", ("note",)),
-    "emails": ("Emails", ("email_sent", "email_failed")),
-    "membership": ("Membership", ("membership_updated", "evaluated")),
+    "contacts": ("Contacts", (E.CONTACT,)),
+    "notes": ("Notes", (E.NOTE,)),
+    "emails": ("Emails", PASSIVE_EVENT_KINDS),
+    "membership": ("Membership", (E.MEMBERSHIP_UPDATED, E.EVALUATED)),
 }
 TIMELINE_LIMIT = 500
-KIND_WORDS = {
-    "opened": "Case opened",
-    "assigned": "Assigned",
-    "status_changed": "Status",
-    "returned": "Returned within criteria",
-    "resolved": "Resolved",
-    "escalated": "Escalated",
-    "flag_changed": "Flag changed",
-    "closed": "Closed",
-    "plan_updated": "Plan",
-    "action_added": "Action added",
-    "action_updated": "Action changed",
-    "action_done": "Action done",
-    "action_dropped": "Action dropped",
-    "note": "Note",
-    "contact": "Contact",
-    "email_sent": "Email sent",
-    "email_failed": "Email failed",
-    "membership_updated": "Membership update",
-    "evaluated": "Membership",
-}
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlalchemy import Integer, and_, distinct, func, literal_column, or_, selec
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent, Snapshot, User
-from app.models.cases import FLAGS, OPEN_STATUSES, PASSIVE_EVENT_KINDS
 from app.queries.case_filters import CaseFilters, apply_filters
 from app.rules.calendar import london_date
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, PASSIVE_EVENT_KINDS
 
 WINDOWS = (30, 90, 365)
 # The recovery funnel of a review year's cohort: (key, label, filters without the cohort).

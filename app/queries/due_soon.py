@@ -12,8 +12,8 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.rules.calendar import london_date
+from app.rules.vocabulary import OPEN_STATUSES
 
 DUE_SOON_DAYS = 14
 PER_PAGE = 50

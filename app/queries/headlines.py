@@ -14,12 +14,11 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from app.extensions import db
 from app.models import Area, Case, Snapshot
-from app.models.cases import OPEN_STATUSES
 from app.queries.case_filters import CaseFilters
 from app.queries.dashboard import Figure
 from app.queries.insights_view import Chart
 from app.rules.calendar import london_date
-from app.rules.criteria import AT_THRESHOLD, FLAG_WORDS, UNDER_CRITERIA
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, Flag
 
 QUARTERS_SHOWN = 8
 
@@ -50,8 +49,10 @@ def headlines(now: datetime) -> Headlines:
     year_ago = _years_before(today, 1)
     open_cases = select(func.count(Case.id)).where(Case.status.in_(OPEN_STATUSES))
     returned = select(func.count(Case.id)).where(Case.returned_on > year_ago)
-    under_now = select(func.count(Area.id)).where(Area.current_flag == UNDER_CRITERIA)
-    under_then = select(func.count(Area.id)).where(_flag_on(Area.id, year_ago) == UNDER_CRITERIA)
+    under_now = select(func.count(Area.id)).where(Area.current_flag == Flag.UNDER_CRITERIA)
+    under_then = select(func.count(Area.id)).where(
+        _flag_on(Area.id, year_ago) == Flag.UNDER_CRITERIA
+    )
     counts = db.session.execute(
         select(
             open_cases.scalar_subquery(),
@@ -104,8 +105,8 @@ def open_by_flag_per_quarter(now: datetime, count: int = QUARTERS_SHOWN) -> Char
         selects.append(
             select(
                 literal(i).label("quarter"),
-                func.count().filter(flag == UNDER_CRITERIA).label("under"),
-                func.count().filter(flag == AT_THRESHOLD).label("at"),
+                func.count().filter(flag == Flag.UNDER_CRITERIA).label("under"),
+                func.count().filter(flag == Flag.AT_THRESHOLD).label("at"),
             ).where(Case.opened_on <= day, or_(ended.is_(None), and_(ended > day)))
         )
     rows = {q: (under, at) for q, under, at in db.session.execute(union_all(*selects))}
@@ -115,8 +116,8 @@ def open_by_flag_per_quarter(now: datetime, count: int = QUARTERS_SHOWN) -> Char
         x_title="Quarter",
         x_labels=tuple(label for label, _day in quarters),
         series=(
-            (FLAG_WORDS[UNDER_CRITERIA], tuple(rows.get(i, (0, 0))[0] for i in range(count))),
-            (FLAG_WORDS[AT_THRESHOLD], tuple(rows.get(i, (0, 0))[1] for i in range(count))),
+            (FLAG_WORDS[Flag.UNDER_CRITERIA], tuple(rows.get(i, (0, 0))[0] for i in range(count))),
+            (FLAG_WORDS[Flag.AT_THRESHOLD], tuple(rows.get(i, (0, 0))[1] for i in range(count))),
         ),
         stacked=True,
     )

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, distinct, func, select
 from app.extensions import db
 from app.models import Case, RosterEntry, Snapshot, User
 from app.models.areas import Area
-from app.rules.criteria import AT_THRESHOLD, UNCOUNTED_ROLES, UNDER_CRITERIA
+from app.rules.vocabulary import UNCOUNTED_ROLES, Flag
 
 KEYS = (
     "review_years",
@@ -156,8 +156,8 @@ def programme_insights(
     if area_ids is not None:
         flags = flags.where(Snapshot.area_id.in_(area_ids))
     flag_rows = session.execute(flags.group_by(Snapshot.review_year, Snapshot.flag)).all()
-    under = _by_year([(y, c) for y, f, c in flag_rows if f == UNDER_CRITERIA], years)
-    threshold = _by_year([(y, c) for y, f, c in flag_rows if f == AT_THRESHOLD], years)
+    under = _by_year([(y, c) for y, f, c in flag_rows if f == Flag.UNDER_CRITERIA], years)
+    threshold = _by_year([(y, c) for y, f, c in flag_rows if f == Flag.AT_THRESHOLD], years)
 
     returned = select(func.count()).select_from(Case).where(Case.returned_on.is_not(None))
     if area_ids is not None:

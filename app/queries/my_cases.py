@@ -11,12 +11,10 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
-from app.models.cases import OPEN_STATUSES
 from app.queries.case_filters import STALE_AFTER_DAYS, overdue_clause
 from app.rules.calendar import london_date
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 from app.rules.distance import describe_distance, distance_to_criteria
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 Plain matching rather than full-text search: each kind is one query with LIKE on lower(column)
 (wildcards in the term escaped), ranked exact match first, then prefix, then contains, limited
 to a page of hits with a window count of all matches. A contains match scans the column: its
-speed at ten times the programme is measured in `make bench` (the search row). A rep's search runs through the
-same visibility rules as their pages (`seen_by_rep`, their own cases)."""
+speed is measured in `make bench` (the search row). A rep's search runs through the same
+visibility rules as their pages (`seen_by_rep`, their own cases)."""
 
 from __future__ import annotations
 

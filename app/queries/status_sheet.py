@@ -11,8 +11,8 @@ from datetime import date, datetime
 from app.models import Action, Case
 from app.queries.case_page import load_case
 from app.rules.calendar import london_date
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
 from app.rules.distance import describe_distance, distance_to_criteria
+from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS
 
 
 @dataclass(frozen=True)

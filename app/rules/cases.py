@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from app.rules.criteria import AT_THRESHOLD, UNDER_CRITERIA
+from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS, CaseStatus, Flag, UserRole
 
 
 class Outcome(StrEnum):
@@ -33,41 +33,31 @@ class Decision:
 
 def decide(open_case: OpenCaseState | None, flag: str | None) -> Decision:
     """Given the area's open case (or None) and a new snapshot's flag, say what happens."""
-    if flag not in (None, UNDER_CRITERIA, AT_THRESHOLD):
+    if flag not in (None, *Flag):
         raise ValueError(f"unknown flag {flag!r}")
     if open_case is None:
         if flag is None:
             return Decision(Outcome.NOTHING)
         return Decision(Outcome.OPEN, flag=flag)
-    first_return = open_case.flag == UNDER_CRITERIA and not open_case.returned
+    first_return = open_case.flag == Flag.UNDER_CRITERIA and not open_case.returned
     if flag is None:
         return Decision(Outcome.RESOLVE, set_returned=first_return)
-    if open_case.flag == UNDER_CRITERIA and flag == AT_THRESHOLD:
-        return Decision(Outcome.RETURN, flag=AT_THRESHOLD, set_returned=first_return)
-    if open_case.flag == AT_THRESHOLD and flag == UNDER_CRITERIA:
-        return Decision(Outcome.ESCALATE, flag=UNDER_CRITERIA)
+    if open_case.flag == Flag.UNDER_CRITERIA and flag == Flag.AT_THRESHOLD:
+        return Decision(Outcome.RETURN, flag=Flag.AT_THRESHOLD, set_returned=first_return)
+    if open_case.flag == Flag.AT_THRESHOLD and flag == Flag.UNDER_CRITERIA:
+        return Decision(Outcome.ESCALATE, flag=Flag.UNDER_CRITERIA)
     return Decision(Outcome.UPDATE, flag=flag)
 
 
 # --- The status machine -------------------------------------------------------------------
 
-STATUS_WORDS = {
-    "new": "New",
-    "contacted": "Contacted",
-    "plan_agreed": "Plan agreed",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-    "closed": "Closed",
-}
-OPEN_STATUSES = ("new", "contacted", "plan_agreed", "monitoring")
-
 # Transitions staff make by hand. `resolved` is the rules' alone; `closed` is the programme
 # team's, from any open status, with a reason.
 MANUAL_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "new": ("contacted",),
-    "contacted": ("plan_agreed",),
-    "plan_agreed": ("monitoring",),
-    "monitoring": ("plan_agreed",),
+    CaseStatus.NEW: (CaseStatus.CONTACTED,),
+    CaseStatus.CONTACTED: (CaseStatus.PLAN_AGREED,),
+    CaseStatus.PLAN_AGREED: (CaseStatus.MONITORING,),
+    CaseStatus.MONITORING: (CaseStatus.PLAN_AGREED,),
 }
 
 
@@ -80,37 +70,29 @@ def allowed_transitions(status: str, role: str) -> tuple[str, ...]:
     if status not in OPEN_STATUSES:
         return ()
     targets = MANUAL_TRANSITIONS[status]
-    if role == "programme":
-        targets = (*targets, "closed")
+    if role == UserRole.PROGRAMME:
+        targets = (*targets, CaseStatus.CLOSED)
     return targets
 
 
 def check_transition(status: str, target: str, role: str, reason: str | None = None) -> None:
     """Raise TransitionError unless `role` may move a case from `status` to `target`."""
-    if target == "resolved":
+    if target == CaseStatus.RESOLVED:
         raise TransitionError("A case is resolved by the rules when the area is within criteria.")
     if status not in OPEN_STATUSES:
         raise TransitionError(f"This case is {STATUS_WORDS.get(status, status).lower()}.")
-    if target == "closed" and role != "programme":
+    if target == CaseStatus.CLOSED and role != UserRole.PROGRAMME:
         raise TransitionError("Only the programme team can close a case.")
     if target not in allowed_transitions(status, role):
         raise TransitionError(
             f"A case cannot go from {STATUS_WORDS[status].lower()}"
             f" to {STATUS_WORDS.get(target, target).lower()}."
         )
-    if target == "closed" and not (reason and reason.strip()):
+    if target == CaseStatus.CLOSED and not (reason and reason.strip()):
         raise TransitionError("Give a reason for closing the case.")
 
 
 # --- what "plan agreed" needs ---------------------------------------------------------------
-
-CONTACT_METHODS = {
-    "phone": "Phone",
-    "email": "Email",
-    "meeting": "Meeting",
-    "visit": "Visit",
-    "other": "Other",
-}
 
 
 @dataclass(frozen=True)

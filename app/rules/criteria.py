@@ -6,19 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-UNDER_CRITERIA = "under_criteria"
-AT_THRESHOLD = "at_threshold"
-TOO_FEW_MEMBERS = "too_few_members"
-NOT_RESIDENT_LED = "not_resident_led"
-
-# Workers and LTO representatives sit on partnerships but are not counted members.
-UNCOUNTED_ROLES = frozenset({"worker", "lto_rep"})
-
-REASON_WORDS = {
-    TOO_FEW_MEMBERS: "fewer than the required number of members",
-    NOT_RESIDENT_LED: "residents are not more than half of the members",
-}
-FLAG_WORDS = {UNDER_CRITERIA: "Under criteria", AT_THRESHOLD: "At threshold (exactly eight)"}
+from app.rules.vocabulary import UNCOUNTED_ROLES, Flag, Reason
 
 
 @dataclass(frozen=True)
@@ -40,7 +28,7 @@ class Evaluation:
 
     @property
     def within_criteria(self) -> bool:
-        return self.flag != UNDER_CRITERIA
+        return self.flag != Flag.UNDER_CRITERIA
 
 
 def evaluate_counts(
@@ -51,15 +39,15 @@ def evaluate_counts(
         raise ValueError(f"impossible roster: {members} members, {residents} residents")
     reasons: list[str] = []
     if members < thresholds.min_members:
-        reasons.append(TOO_FEW_MEMBERS)
+        reasons.append(Reason.TOO_FEW_MEMBERS)
     # residents / members > share, kept in integers: residents * den > members * num.
     share = thresholds.resident_share
     if not residents * share.denominator > members * share.numerator:
-        reasons.append(NOT_RESIDENT_LED)
+        reasons.append(Reason.NOT_RESIDENT_LED)
     if reasons:
-        flag: str | None = UNDER_CRITERIA
+        flag: str | None = Flag.UNDER_CRITERIA
     elif members == thresholds.min_members:
-        flag = AT_THRESHOLD
+        flag = Flag.AT_THRESHOLD
     else:
         flag = None
     return Evaluation(flag, tuple(reasons), members, residents)

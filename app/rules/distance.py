@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.rules.criteria import DEFAULT_THRESHOLDS, UNDER_CRITERIA, Thresholds, evaluate_counts
+from app.rules.criteria import DEFAULT_THRESHOLDS, Thresholds, evaluate_counts
+from app.rules.vocabulary import Flag
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ def distance_to_criteria(
     more = max(0, thresholds.min_members - members, by_share)
     if more == 0:
         # A resident leaving is the worst single departure: it lowers the count and the share.
-        at_risk = evaluate_counts(members - 1, residents - 1, thresholds).flag == UNDER_CRITERIA
+        at_risk = (
+            evaluate_counts(members - 1, residents - 1, thresholds).flag == Flag.UNDER_CRITERIA
+        )
         return Distance(0, 0, at_risk)
     # Among `more` new members, the fewest residents r' with (residents + r') * den > total * num.
     total = members + more

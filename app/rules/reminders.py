@@ -15,21 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.rules.calendar import london_date, london_moment, next_send_time
-
-OPEN_STATUSES = ("new", "contacted", "plan_agreed", "monitoring")
-
-PARTNERSHIP, REP, PROGRAMME = "partnership", "rep", "programme"
-KINDS = (
-    "due_soon",
-    "overdue",
-    "checkin",
-    "new_case",
-    "stale",
-    "escalated",
-    "returned",
-    "rep_digest",
-    "programme_digest",
-)
+from app.rules.vocabulary import OPEN_STATUSES, ActionStatus, EventKind, Owner, ReminderKind
 
 
 @dataclass(frozen=True)
@@ -65,7 +51,7 @@ class ActionFacts:
     description: str
     owner: str  # rep | partnership | programme
     due_on: date | None
-    status: str = "open"  # open | done | dropped
+    status: str = ActionStatus.OPEN
 
 
 @dataclass(frozen=True)
@@ -91,6 +77,8 @@ class CaseFacts:
     actions: tuple[ActionFacts, ...] = ()
     contacts: tuple[ContactFacts, ...] = ()
     support: tuple[str, ...] = ()  # the support on offer, in words (empty: the general offer)
+    members: int | None = None  # the area's counted members now (None: not known)
+    residents: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -152,21 +140,29 @@ def _partnership_reminders(
     send_at = next_send_time(now)  # partnerships: working days, 09:00-17:00 London
     found: list[tuple[str, str, ActionFacts | None, int | None]] = []  # (key stem, kind, ...)
     for action in facts.actions:
-        if action.owner != PARTNERSHIP or action.status != "open" or action.due_on is None:
+        if (
+            action.owner != Owner.PARTNERSHIP
+            or action.status != ActionStatus.OPEN
+            or action.due_on is None
+        ):
             continue
         if action.due_on - timedelta(days=settings.due_soon_days) <= today <= action.due_on:
-            found.append((f"action:{action.id}:due_soon", "due_soon", action, None))
+            found.append((f"action:{action.id}:due_soon", ReminderKind.DUE_SOON, action, None))
         repeat = overdue_repeat(action.due_on, today, settings)
         if repeat:
-            found.append((f"action:{action.id}:overdue:{repeat}", "overdue", action, repeat))
+            found.append(
+                (f"action:{action.id}:overdue:{repeat}", ReminderKind.OVERDUE, action, repeat)
+            )
     checkin = checkin_repeat(facts.opened_on, today, settings)
     if checkin:
-        found.append((f"case:{facts.case_id}:checkin:{checkin}", "checkin", None, checkin))
+        found.append(
+            (f"case:{facts.case_id}:checkin:{checkin}", ReminderKind.CHECKIN, None, checkin)
+        )
     return [
         Reminder(
             key=f"{stem}:c{contact.id}",
             kind=kind,
-            audience=PARTNERSHIP,
+            audience=Owner.PARTNERSHIP,
             recipient=contact.email,
             recipient_name=contact.name,
             not_before=send_at,
@@ -228,7 +224,7 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
                 Reminder(
                     key=key,
                     kind=kind,
-                    audience=REP,
+                    audience=Owner.REP,
                     recipient=facts.rep_email,
                     recipient_name=facts.rep_name or facts.rep_email,
                     not_before=now,
@@ -244,7 +240,7 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
                 Reminder(
                     key=key,
                     kind=kind,
-                    audience=PROGRAMME,
+                    audience=Owner.PROGRAMME,
                     recipient=settings.programme_email,
                     recipient_name="Programme team",
                     not_before=now,
@@ -254,18 +250,18 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
             )
 
     if facts.rep_id is not None and _fresh(facts.assigned_at, now, settings):
-        to_rep(f"{case_key}:assigned:{facts.rep_id}", "new_case")
+        to_rep(f"{case_key}:assigned:{facts.rep_id}", ReminderKind.NEW_CASE)
     stale = stale_repeat(facts.last_activity_at, now, settings)
     if stale:
         anchor = london_date(facts.last_activity_at).isoformat()
-        to_rep(f"{case_key}:stale:{anchor}:{stale}", "stale", stale)
+        to_rep(f"{case_key}:stale:{anchor}:{stale}", ReminderKind.STALE, stale)
     if facts.escalated_count >= 1 and _fresh(facts.escalated_at, now, settings):
         stem = f"{case_key}:escalated:{facts.escalated_count}"
-        to_rep(f"{stem}:rep", "escalated", facts.escalated_count)
-        to_programme(f"{stem}:programme", "escalated")
+        to_rep(f"{stem}:rep", ReminderKind.ESCALATED, facts.escalated_count)
+        to_programme(f"{stem}:programme", ReminderKind.ESCALATED)
     if facts.returned_on is not None and _fresh(facts.returned_at, now, settings):
-        to_rep(f"{case_key}:returned:rep", "returned")
-        to_programme(f"{case_key}:returned:programme", "returned")
+        to_rep(f"{case_key}:returned:rep", ReminderKind.RETURNED)
+        to_programme(f"{case_key}:returned:programme", ReminderKind.RETURNED)
     return found
 
 
@@ -321,7 +317,9 @@ def _by_rep(cases: Iterable[CaseFacts]) -> dict[int, list[CaseFacts]]:
 def overdue_actions(case: CaseFacts, today: date) -> list[ActionFacts]:
     """Open actions (any owner) past their due date."""
     return [
-        a for a in case.actions if a.status == "open" and a.due_on is not None and a.due_on < today
+        a
+        for a in case.actions
+        if a.status == ActionStatus.OPEN and a.due_on is not None and a.due_on < today
     ]
 
 
@@ -338,8 +336,8 @@ def _rep_digest(
     overdue.sort(key=lambda pair: (pair[1].due_on, pair[0].area_code))
     return Reminder(
         key=f"digest:rep:{first.rep_id}:{week}",
-        kind="rep_digest",
-        audience=REP,
+        kind=ReminderKind.REP_DIGEST,
+        audience=Owner.REP,
         recipient=first.rep_email or "",
         recipient_name=first.rep_name or first.rep_email or "",
         not_before=now,
@@ -365,8 +363,8 @@ def _programme_digest(
     recent = sorted((n for n in news if since <= n.at < at), key=lambda n: (n.at, n.case_id))
     return Reminder(
         key=f"digest:programme:{week}",
-        kind="programme_digest",
-        audience=PROGRAMME,
+        kind=ReminderKind.PROGRAMME_DIGEST,
+        audience=Owner.PROGRAMME,
         recipient=settings.programme_email or "",
         recipient_name="Programme team",
         not_before=now,
@@ -374,9 +372,9 @@ def _programme_digest(
             "week": week,
             "digest_at": at,
             "since": since,
-            "opened": [n for n in recent if n.kind == "opened"],
-            "escalated": [n for n in recent if n.kind == "escalated"],
-            "returned": [n for n in recent if n.kind == "returned"],
+            "opened": [n for n in recent if n.kind == EventKind.OPENED],
+            "escalated": [n for n in recent if n.kind == EventKind.ESCALATED],
+            "returned": [n for n in recent if n.kind == EventKind.RETURNED],
             "stale": [c for c in open_cases if is_stale(c, now, settings)],
             "unassigned": [c for c in open_cases if c.rep_id is None],
         },

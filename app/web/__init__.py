@@ -6,6 +6,7 @@ from importlib import import_module
 
 from flask import Flask
 
+from app.rules.vocabulary import template_globals
 from app.web.filters import register_filters
 
 BLUEPRINTS = (
@@ -33,6 +34,7 @@ def register_web(app: Flask) -> None:
         module = import_module(f"app.web.{name}")
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_url"] = _nav_url
+    app.jinja_env.globals.update(template_globals())
     register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
 

@@ -20,7 +20,7 @@ from app import clock, create_app
 from app.demo.loader import ADMIN_EMAIL, DEMO_PASSWORD, PROGRAMME_EMAIL, load_demo
 from app.extensions import db
 from app.models import ActionPlan, Area, Case, OutboxMessage, User
-from app.models.cases import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.conftest import _config_for, empty_all_tables
 

@@ -168,7 +168,7 @@ def test_the_named_rep_has_a_case_in_each_open_status_and_the_queue_has_cases(de
     from sqlalchemy import func
 
     from app.models import Case
-    from app.models.cases import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES
 
     rep_email = demo.split("rep:", 1)[1].split()[0]
     rep = db.session.scalar(select(User).where(User.email == rep_email))

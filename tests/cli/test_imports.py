@@ -249,3 +249,51 @@ def test_resident_accepts_every_spelling(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     snap = db.session.scalar(select(Snapshot))
     assert (snap.members, snap.residents) == (8, 4)
+
+
+def test_an_area_name_longer_than_its_column_is_a_row_and_column_line(app, runner, tmp_path):
+    text = AREAS + f"BL003,{'N' * 300},,,\n"
+    result = runner.invoke(args=["areas", "import", write(tmp_path, "a.csv", text)])
+    assert result.exit_code == 1
+    assert "row 5, column area_name: is too long: at most 200 characters (300 given)" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert count(Area) == 0
+
+
+def test_a_control_character_in_a_cell_is_a_row_and_column_line(app, runner, tmp_path):
+    text = AREAS + "BL003,South\x1bgate,,Ann\x07Chair,ann@example.org\n"
+    result = runner.invoke(args=["areas", "import", write(tmp_path, "a.csv", text)])
+    assert result.exit_code == 1
+    assert "row 5, column area_name: contains a control character" in result.output
+    assert "row 5, column contact_name: contains a control character" in result.output
+    assert count(Area) == 0 and count(Contact) == 0
+
+
+def test_a_nul_byte_in_the_file_names_its_row(app, runner, tmp_path):
+    text = AREAS + "BL003,South\x00gate,,,\n"
+    result = runner.invoke(args=["areas", "import", write(tmp_path, "a.csv", text)])
+    assert result.exit_code == 1
+    assert "row 5: contains a NUL byte" in result.output
+    assert "Traceback" not in result.output and count(Area) == 0
+
+
+def test_a_long_member_name_or_person_id_in_reviews_is_refused(app, runner, tmp_path):
+    import_areas(runner, tmp_path)
+    rows = review_rows("BL001", 2020, 8, 6)
+    rows += f"BL001,2020,{'P' * 65},Long id,yes,member\nBL001,2020,BL001-X,{'M' * 201},yes,member\n"
+    text = REVIEW_HEADER + rows
+    result = runner.invoke(args=["reviews", "import", write(tmp_path, "r.csv", text)])
+    assert result.exit_code == 1
+    assert "row 11, column person_id: is too long: at most 64 characters" in result.output
+    assert "row 12, column member_name: is too long: at most 200 characters" in result.output
+    assert count(Snapshot) == 0
+
+
+def test_a_review_year_in_unicode_digits_is_a_row_and_column_line(app, runner, tmp_path):
+    import_areas(runner, tmp_path)
+    text = REVIEW_HEADER + "BL001,²⁰²¹,BL001-P1,Ann,yes,chair\n"
+    result = runner.invoke(args=["reviews", "import", write(tmp_path, "r.csv", text)])
+    assert result.exit_code == 1
+    assert "row 2, column review_year: '²⁰²¹' is not a year" in result.output

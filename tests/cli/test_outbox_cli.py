@@ -48,16 +48,23 @@ def test_now_decides_what_is_due(app, runner, smtp_server, now):
     assert len(smtp_server.messages) == 1
 
 
-def test_a_down_server_is_reported_as_will_retry(app, runner, smtp_server, now):
+def test_a_down_server_is_reported_with_its_error_and_exits_non_zero(app, runner, smtp_server, now):
     smtp_server.configure(app)
     queue_message("m", now=now)
+    queue_message("n", now=now)
     db.session.commit()
     smtp_server.stop()
 
     result = runner.invoke(args=["outbox", "send", "--now", now.isoformat()])
 
-    assert result.exit_code == 0
-    assert "Sent 0, failed 0, will retry 1. 1 remaining in the outbox." in result.output
+    assert result.exit_code == 1
+    assert "Sent 0, failed 0, will retry 1. The mail server failed: ConnectionRefused" in (
+        result.output
+    )
+    assert "(next try after 2026-11-25 10:01 UTC)" in result.output
+    assert "2 remaining in the outbox." in result.output
+    again = runner.invoke(args=["outbox", "send", "--now", now.isoformat()])
+    assert "the sender waits until 2026-11-25 10:01 UTC" in again.output
 
 
 def test_without_a_mail_server_mail_stays_in_the_outbox(app, runner, now):

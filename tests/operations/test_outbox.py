@@ -17,6 +17,7 @@ from app.operations.outbox import (
     retry,
     send_all_due,
     send_due,
+    sender_backoff,
 )
 from tests.factories import add_snapshot, make_area, make_user
 from tests.querycount import count_queries
@@ -85,6 +86,25 @@ def test_the_delivered_email_has_recipient_reply_to_subject_text_and_html(app, s
     assert "<p>The action is overdue.</p>" in email.get_body(("html",)).get_content()
 
 
+def test_a_line_break_in_a_subject_never_reaches_the_mail_headers(app, smtp_server, now):
+    """Subjects carry area and people's names; a CRLF there must not add a header."""
+    smtp_server.configure(app)
+    queue_message(
+        "action:8:overdue:1",
+        now=now,
+        subject="Action overdue: North\r\nBcc: victim@example.org\x00\x1b end",
+    )
+    db.session.commit()
+
+    send_due(now, worker="w1")
+
+    (received,) = smtp_server.messages
+    email = received.message
+    assert email["Subject"] == "Action overdue: North Bcc: victim@example.org end"
+    assert email["Bcc"] is None
+    assert received.rcpt_tos == ("action-8-overdue-1@example.org",)
+
+
 def test_message_id_is_stable_for_a_key_and_differs_between_keys():
     assert message_id_for("action:1:overdue:1") == message_id_for("action:1:overdue:1")
     assert message_id_for("action:1:overdue:1") != message_id_for("action:1:overdue:2")
@@ -116,55 +136,106 @@ def test_without_a_mail_server_mail_stays_queued(app, now):
     assert (message.status, message.attempts, message.claimed_by) == ("queued", 0, None)
 
 
-def test_smtp_down_backs_off_then_fails_visibly_and_a_retry_delivers(app, smtp_server, now):
+def test_smtp_down_backs_the_sender_off_and_only_the_tried_message_counts(app, smtp_server, now):
     smtp_server.configure(app)
     area, case = case_for(now)
-    admin = make_user("programme")
-    message = queue_message("action:9:overdue:1", now=now, case=case)
+    first = queue_message("action:9:overdue:1", now=now - timedelta(minutes=1), case=case)
+    others = [queue_message(f"m{i}", now=now) for i in range(3)]
     db.session.commit()
     smtp_server.stop()
 
     moment = now
     waits = []
-    for attempt in range(1, 5):
-        assert send_due(moment, worker="w1").retrying == 1
-        message = reload(message)
-        assert (message.status, message.attempts) == ("queued", attempt)
-        assert "Connection" in message.last_error
-        waits.append(message.next_attempt_at - moment)
-        # Not due again before its backoff has passed.
-        assert send_due(message.next_attempt_at - timedelta(seconds=1), worker="w1").claimed == 0
-        moment = message.next_attempt_at
-    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    for attempt in range(1, 7):
+        summary = send_due(moment, worker="w1")
+        assert (summary.retrying, summary.released, summary.sent) == (1, 3, 0)
+        assert "Connection" in summary.error and summary.stalled
+        first = reload(first)
+        assert (first.status, first.attempts) == ("queued", attempt)
+        assert "Connection" in first.last_error
+        assert [reload(m).attempts for m in others] == [0, 0, 0]
+        waits.append(summary.retry_after - moment)
+        # The whole sender waits out its backoff.
+        held = send_due(summary.retry_after - timedelta(seconds=1), worker="w1")
+        assert held.claimed == 0 and "waits until" in held.skipped
+        moment = summary.retry_after
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15)]
 
-    last = send_due(moment, worker="w1")
-    message = reload(message)
-    assert (last.failed, message.status, message.attempts) == (1, "failed", 5)
-    assert message.last_error and message.next_attempt_at is None
-    assert event_kinds(case)[-1] == "email_failed"
-    assert send_due(moment + timedelta(days=1), worker="w1").claimed == 0  # stays failed
-
-    retry(message.id, moment, admin.id)
-    db.session.commit()
     smtp_server.start()
-    assert send_due(moment, worker="w1").sent == 1
+    summary = send_all_due(moment, worker="w1")
+    assert (summary.sent, summary.failed) == (4, 0)
+    assert sender_backoff() is None
+    assert all(reload(m).status == "sent" for m in [first, *others])
+
+
+def test_the_relay_down_for_two_hours_then_up_delivers_every_message_once(app, smtp_server, now):
+    smtp_server.configure(app)
+    messages = [queue_message(f"case:{i}:check_in:1", now=now) for i in range(20)]
+    db.session.commit()
+    smtp_server.stop()
+
+    for minute in range(0, 120):
+        send_all_due(now + timedelta(minutes=minute), worker="w1", batch=5)
+    assert {reload(m).status for m in messages} == {"queued"}
+
+    smtp_server.start()
+    summary = send_all_due(now + timedelta(minutes=135), worker="w1", batch=5)
+
+    assert (summary.sent, summary.failed) == (20, 0)
+    assert smtp_server.message_ids() == {message_id_for(m.key): 1 for m in messages}
+
+
+def test_a_relay_refusing_everything_for_an_hour_fails_nothing(app, smtp_server, now):
+    smtp_server.configure(app)
+    messages = [queue_message(f"case:{i}:check_in:1", now=now) for i in range(10)]
+    db.session.commit()
+    smtp_server.refuse_all = True
+
+    for minute in range(0, 60):
+        summary = send_all_due(now + timedelta(minutes=minute), worker="w1")
+        assert summary.failed == 0
+    assert {reload(m).status for m in messages} == {"queued"}
+    assert "554" in reload(messages[0]).last_error
+    assert sum(reload(m).attempts for m in messages) < 10 + 1  # one try per sender run
+
+    smtp_server.refuse_all = False
+    summary = send_all_due(now + timedelta(minutes=75), worker="w1")
+
+    assert (summary.sent, summary.failed) == (10, 0)
+    assert len(smtp_server.messages) == 10
+
+
+def test_a_message_refused_only_for_the_servers_state_fails_after_the_give_up_time(
+    app, smtp_server, now
+):
+    smtp_server.configure(app)
+    app.config.update(OUTBOX_GIVE_UP_HOURS=72)
+    message = queue_message("old", now=now)
+    db.session.commit()
+    smtp_server.stop()
+
+    assert send_all_due(now + timedelta(hours=71), worker="w1").failed == 0
+    summary = send_all_due(now + timedelta(hours=72), worker="w1")
+
+    message = reload(message)
+    assert (summary.failed, message.status) == (1, "failed")
+    assert "Gave up after" in message.last_error and "Connection" in message.last_error
+
+
+def test_a_failed_message_can_be_retried_by_hand(app, smtp_server, now):
+    smtp_server.configure(app)
+    admin = make_user("programme")
+    message = queue_message("action:9:overdue:1", now=now, status="failed", attempts=5)
+    db.session.commit()
+
+    retry(message.id, now, admin.id)
+    db.session.commit()
+    assert send_due(now, worker="w1").sent == 1
 
     assert reload(message).status == "sent"
     assert smtp_server.message_ids() == {message_id_for("action:9:overdue:1"): 1}
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "outbox_retry"))
     assert (audit.actor_id, audit.target_id, audit.data["attempts"]) == (admin.id, message.id, 5)
-
-
-def test_an_unreachable_server_counts_one_attempt_for_every_claimed_message(app, smtp_server, now):
-    smtp_server.configure(app)
-    messages = [queue_message(f"m{i}", now=now) for i in range(3)]
-    db.session.commit()
-    smtp_server.stop()
-
-    summary = send_due(now, worker="w1")
-
-    assert (summary.claimed, summary.retrying, summary.sent) == (3, 3, 0)
-    assert [reload(m).attempts for m in messages] == [1, 1, 1]
 
 
 def test_a_permanently_refused_recipient_fails_at_once(app, smtp_server, now):
@@ -278,8 +349,8 @@ def test_reads_per_batch_do_not_grow_with_the_batch(app, smtp_server, now, count
         send_due(now, worker="w1")
 
     selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
-    # candidates, messages, their cases, opted-out contacts
-    assert len(selects) == 4
+    # the sender's backoff, candidates, messages, their cases, opted-out contacts
+    assert len(selects) == 5
     assert len(smtp_server.messages) == count
 
 
@@ -295,23 +366,21 @@ def test_retry_refuses_a_message_that_has_not_failed(app, now):
 
 def test_backoff_doubles_from_one_minute_and_is_capped():
     assert [backoff_after(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert backoff_after(30) == timedelta(hours=6)
+    assert backoff_after(30) == backoff_after(5000) == timedelta(minutes=15)
     assert backoff_after(2, timedelta(seconds=10)) == timedelta(seconds=20)
 
 
 def test_retry_settings_come_from_the_config(app, smtp_server, now):
     smtp_server.configure(app)
-    app.config.update(OUTBOX_MAX_ATTEMPTS=2, OUTBOX_BACKOFF_SECONDS=30)
+    app.config.update(OUTBOX_GIVE_UP_HOURS=1, OUTBOX_BACKOFF_SECONDS=30)
     message = queue_message("m", now=now)
     db.session.commit()
     smtp_server.stop()
 
-    send_all_due(now, worker="w1")
-    assert reload(message).next_attempt_at == now + timedelta(seconds=30)
-    send_all_due(now + timedelta(seconds=30), worker="w1")
+    assert send_all_due(now, worker="w1").retry_after == now + timedelta(seconds=30)
+    send_all_due(now + timedelta(hours=1), worker="w1")
 
-    message = reload(message)
-    assert (message.status, message.attempts) == ("failed", 2)
+    assert reload(message).status == "failed"
 
 
 def test_a_sender_out_of_time_gives_back_what_it_has_not_tried(app, smtp_server, now):

@@ -118,9 +118,9 @@ def test_a_sender_killed_mid_batch_is_finished_by_a_later_run_with_at_most_one_d
     assert delivered_before < len(keys)  # it really died part-way
     assert statuses().get("sending", 0) > 0  # …leaving claimed rows behind
 
-    # Later than the claim lease (10 minutes): the dead sender's claims are taken again.
+    # Later than the claim lease (2 minutes): the dead sender's claims are taken again.
     smtp_server.delay = 0
-    finish(sender(app, smtp_server, now + timedelta(minutes=12)))
+    finish(sender(app, smtp_server, now + timedelta(minutes=4)))
 
     received = smtp_server.message_ids()
     assert set(received) == {message_id_for(key) for key in keys}  # nothing lost
@@ -141,7 +141,7 @@ def test_a_restart_within_the_lease_leaves_the_dead_senders_claims_alone(app, sm
     delivered = len(smtp_server.messages)
 
     smtp_server.delay = 0
-    out = finish(sender(app, smtp_server, now + timedelta(minutes=5)))
+    out = finish(sender(app, smtp_server, now + timedelta(minutes=2)))
 
     assert "Sent 0," in out  # its claims are younger than the lease
     assert len(smtp_server.messages) == delivered

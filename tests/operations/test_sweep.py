@@ -374,3 +374,19 @@ def test_recent_activity_keeps_a_case_from_going_stale(app):
     touched.last_activity_at = NOW - timedelta(days=1)
     run_sweep(NOW)
     assert [m.case_id for m in outbox("stale")] == [untouched.id]
+
+
+def test_mails_say_what_would_bring_the_area_back(app):
+    rep = make_user("rep", email="rita@example.org")
+    case = make_case(rep=rep, opened=date(2026, 10, 1))  # 6 members, 4 residents
+    run_sweep(london(2026, 11, 25, 10, 0))
+    db.session.commit()
+    rows = db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.body_text).where(OutboxMessage.case_id == case.id)
+    ).all()
+    new_case = [body for kind, body in rows if kind == "new_case"]
+    checkins = [body for kind, body in rows if kind == "checkin"]
+    assert new_case and checkins
+    assert "As last recorded, the area needs 2 more members" in new_case[0]
+    for body in checkins:
+        assert "As last recorded, the partnership needs 2 more members" in body

@@ -4,15 +4,16 @@ from fractions import Fraction
 
 import pytest
 
-from app.rules.criteria import UNDER_CRITERIA, Thresholds, evaluate_counts
+from app.rules.criteria import Thresholds, evaluate_counts
 from app.rules.distance import Distance, describe_distance, distance_to_criteria
+from app.rules.vocabulary import Flag
 
 ALL_ROSTERS = [(m, r) for m in range(0, 16) for r in range(0, m + 1)]
 SHARES = [Thresholds(), Thresholds(6, Fraction(1, 2)), Thresholds(8, Fraction(2, 3))]
 
 
 def _within(members, residents, thresholds):
-    return evaluate_counts(members, residents, thresholds).flag != UNDER_CRITERIA
+    return evaluate_counts(members, residents, thresholds).flag != Flag.UNDER_CRITERIA
 
 
 @pytest.mark.parametrize("thresholds", SHARES)

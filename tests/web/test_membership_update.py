@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, RosterEntry, Snapshot
+from app.models import Case, Person, RosterEntry, Snapshot
 from app.operations import case_actions as ops
-from tests.factories import NOW, make_user
+from tests.factories import NOW, add_snapshot, make_area, make_user
 from tests.web.conftest import post_form
 from tests.web.test_case_page import login_as, open_case
 
@@ -198,3 +198,35 @@ def test_check_of_the_unchanged_roster_says_so(client, case):
     html = response.get_data(as_text=True)
     assert "saving it would change nothing" in html
     assert 'name="step" value="save"' not in html
+
+
+def test_another_areas_person_id_posted_changes_nothing_of_that_person(client, case):
+    """The hidden person_id is the client's: a row naming someone of another area is stored as a
+    new person of this area, and the other area's person keeps their name and roster."""
+    other_area = make_area("BLZ99")
+    add_snapshot(other_area, 9, 6, year=2026)
+    db.session.commit()
+    victim_id = f"{other_area.code}-annual-2026-09-30-0"
+    data = current_rows(case)
+    data["rows-6-person_id"] = victim_id
+    data["rows-6-name"] = "Renamed By Another Rep"
+    data["rows-6-role"] = "member"
+    response = post_form(client, f"/cases/{case.id}/membership", data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    victim = db.session.scalar(select(Person).where(Person.person_id == victim_id))
+    assert victim.name == "Person 0"
+    stored = update_snapshot(case)
+    added = [e for e in stored.entries if e.name == "Renamed By Another Rep"]
+    assert len(added) == 1 and added[0].person.person_id != victim_id
+    assert added[0].person.person_id.startswith(f"web-{case.area.code}-")
+    assert victim_id not in {e.person.person_id for e in stored.entries}
+
+
+def test_a_person_of_this_areas_roster_keeps_their_id(client, case):
+    data = current_rows(case)
+    data["rows-2-name"] = "Person Two Renamed"
+    assert post_form(client, f"/cases/{case.id}/membership", data).status_code == 302
+    stored = update_snapshot(case)
+    renamed = next(e for e in stored.entries if e.name == "Person Two Renamed")
+    assert renamed.person.person_id == f"{case.area.code}-annual-2026-09-30-2"

@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
+
+from app.models import User
+from app.web.request_checks import FitsColumn
 
 ROLE_CHOICES = [("rep", "Rep"), ("programme", "Programme team")]
 
 
 class UserDetailsForm(FlaskForm):
     name = StringField(
-        "Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
+        "Full name", validators=[DataRequired("Enter the person's name."), FitsColumn(User.name)]
     )
     role = RadioField(
         "Role",
@@ -21,12 +24,13 @@ class UserDetailsForm(FlaskForm):
         default="rep",
     )
     is_admin = BooleanField("Administrator (can manage user accounts)")
-    region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])
+    region = StringField("Region (optional)", validators=[Optional(), FitsColumn(User.region)])
 
 
 class NewUserForm(UserDetailsForm):
     email = EmailField(
-        "Email address", validators=[DataRequired("Enter an email address."), Length(max=254)]
+        "Email address",
+        validators=[DataRequired("Enter an email address."), FitsColumn(User.email)],
     )
 
     def __iter__(self):

@@ -14,6 +14,7 @@ from app.models import AuditEntry, User
 from app.operations.errors import UserError
 from app.operations.handover import deactivate_with_handover, workload
 from app.operations.outbox import mail_configured
+from app.operations.text import parse_count
 from app.operations.users import (
     create_user,
     reactivate_user,
@@ -53,7 +54,7 @@ def users():
         sort = "name"
     page = db.paginate(
         select(User).order_by(*SORTS[sort]),
-        page=request.args.get("page", 1, type=int),
+        page=parse_count(request.args.get("page", "1")) or 1,
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -192,7 +193,8 @@ def _successor(work) -> User | None:
     raw = (request.form.get("successor") or "").strip()
     if not work.any or raw == "none":
         return None
-    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    user_id = parse_count(raw)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise UserError("Choose who takes over the areas and open cases.")
     return user

@@ -12,6 +12,7 @@ from app import clock
 from app.extensions import db
 from app.operations.assignment import set_area_rep
 from app.operations.errors import UserError
+from app.operations.text import parse_count
 from app.queries.areas import (
     AREA_FLAGS,
     AREA_SORTS,
@@ -33,8 +34,7 @@ display.register(bp)
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return parse_count(request.args.get("page", "1")) or 1
 
 
 @bp.get("/areas")

@@ -27,19 +27,21 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
+from app.models.snapshots import RosterEntry
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
-from app.rules.cases import CONTACT_METHODS
+from app.operations.text import parse_count
+from app.rules.vocabulary import (
+    BARRIER_WORDS,
+    CONTACT_METHODS,
+    MEMBER_ROLE_WORDS,
+    OWNER_WORDS,
+    SUPPORT_WORDS,
+    ContactMethod,
+    MemberRole,
+    Owner,
+)
+from app.web.request_checks import FitsColumn
 
-ROLE_WORDS = {
-    "chair": "Chair",
-    "vice_chair": "Vice-chair",
-    "treasurer": "Treasurer",
-    "secretary": "Secretary",
-    "member": "Member",
-    "worker": "Worker (not counted)",
-    "lto_rep": "LTO rep (not counted)",
-}
 BLANK_ROWS = 3
 
 
@@ -60,8 +62,7 @@ class VersionedForm(FlaskForm):
     version = _version_field()
 
     def version_number(self) -> int | None:
-        value = str(self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_count(str(self.version.data or ""), minimum=0)
 
     def validate_version(self, field) -> None:
         if self.version_number() is None:
@@ -76,7 +77,7 @@ class ContactForm(FlaskForm):
     on = DateField(
         "Date of the contact", validators=[InputRequired("Enter the date of the contact.")]
     )
-    method = SelectField("How", choices=_choices(CONTACT_METHODS), default="phone")
+    method = SelectField("How", choices=_choices(CONTACT_METHODS), default=ContactMethod.PHONE)
     with_whom = StringField(
         "With whom",
         validators=[DataRequired("Say who you were in contact with."), Length(max=MAX_NAME)],
@@ -99,7 +100,7 @@ class NoteForm(FlaskForm):
 
 
 class PlanForm(VersionedForm):
-    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIERS))
+    barriers = MultiCheckboxField("Barriers", choices=_choices(BARRIER_WORDS))
     barriers_text = TextAreaField(
         "Barriers in the partnership's words",
         validators=[Length(max=MAX_NOTE)],
@@ -113,7 +114,7 @@ class PlanForm(VersionedForm):
         ],
     )
     target_on = DateField("Target date", validators=[Optional()])
-    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT))
+    support = MultiCheckboxField("Support offered", choices=_choices(SUPPORT_WORDS))
 
 
 class ActionForm(FlaskForm):
@@ -121,7 +122,7 @@ class ActionForm(FlaskForm):
         "What needs doing",
         validators=[DataRequired("Describe the action."), Length(max=MAX_DESCRIPTION)],
     )
-    owner = SelectField("Owner", choices=_choices(OWNERS), default="partnership")
+    owner = SelectField("Owner", choices=_choices(OWNER_WORDS), default=Owner.PARTNERSHIP)
     due_on = DateField("Due date", validators=[InputRequired("Give a due date.")])
 
 
@@ -137,9 +138,9 @@ class RosterRowForm(Form):
     """One person on the roster (a plain Form: the CSRF token is on the outer form)."""
 
     person_id = HiddenField()
-    name = StringField("Name", validators=[Length(max=MAX_NAME)])
+    name = StringField("Name", validators=[FitsColumn(RosterEntry.name)])
     resident = BooleanField("Resident")
-    role = SelectField("Role", choices=_choices(ROLE_WORDS), default="member")
+    role = SelectField("Role", choices=_choices(MEMBER_ROLE_WORDS), default=MemberRole.MEMBER)
     remove = BooleanField("Remove")
 
 

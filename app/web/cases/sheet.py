@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import render_template
 
 from app import clock
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.queries.status_sheet import status_sheet
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
@@ -18,7 +17,4 @@ def sheet(case_id: int):
     return render_template(
         "cases/sheet.html",
         sheet=status_sheet(case_id, clock.now()),
-        BARRIERS=BARRIERS,
-        SUPPORT=SUPPORT,
-        OWNERS=OWNERS,
     )

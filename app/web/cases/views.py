@@ -16,15 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
-from app.models.plans import BARRIERS, OWNERS, SUPPORT
 from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
 from app.queries.case_list import assignable_users
-from app.queries.case_page import EVENT_GROUPS, KIND_WORDS, case_page, current_roster
+from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
-from app.rules.cases import CONTACT_METHODS, STATUS_WORDS, OpenCaseState, Outcome, decide
+from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
@@ -32,7 +31,6 @@ from app.web.cases import bp
 from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
-    ROLE_WORDS,
     ActionForm,
     ActionStateForm,
     ContactForm,
@@ -50,13 +48,6 @@ INVALID = 422  # the form is shown again with its errors
 def _helpers() -> dict[str, Any]:
     return {
         "form_errors": form_errors,
-        "STATUS_WORDS": STATUS_WORDS,
-        "OWNERS": OWNERS,
-        "BARRIERS": BARRIERS,
-        "SUPPORT": SUPPORT,
-        "ROLE_WORDS": ROLE_WORDS,
-        "KIND_WORDS": KIND_WORDS,
-        "CONTACT_METHODS": CONTACT_METHODS,
     }
 
 
@@ -365,7 +356,7 @@ def membership(case_id: int):
         return _membership_page(case, form, roster_on)
     form = MembershipForm()
     if form.validate_on_submit():
-        entries = _entries(form, case.area.code)
+        entries = _entries(form, roster, case.area.code)
         if entries is not None and request.form.get("step") == "check":
             # The confirm step: what this roster would give, before anything is stored.
             return _membership_page(case, form, roster_on, preview=_preview(case, entries))
@@ -415,11 +406,14 @@ PREVIEW_WORDS = {
 }
 
 
-def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:
+def _entries(form: MembershipForm, roster, area_code: str) -> list[EntryInput] | None:
     """The roster as posted: removed rows and blank new rows left out; None if a kept row
     has no name (the error is put on its field)."""
     entries: list[EntryInput] = []
     ok = True
+    # The hidden person_id is the client's word: only an id on this area's current roster is
+    # kept; any other row is a new person with an id made here (see docs/security.md).
+    on_roster = {r.person_id for r in roster}
     for row in form.rows:
         sub = row.form
         name = (sub.name.data or "").strip()
@@ -430,6 +424,8 @@ def _entries(form: MembershipForm, area_code: str) -> list[EntryInput] | None:
                 sub.name.errors = [*sub.name.errors, "Give the person's name, or tick Remove."]
                 ok = False
             continue
-        person_id = sub.person_id.data or f"web-{area_code}-{secrets.token_hex(5)}"
+        person_id = sub.person_id.data
+        if person_id not in on_roster:
+            person_id = f"web-{area_code}-{secrets.token_hex(5)}"
         entries.append(EntryInput(person_id, name, bool(sub.resident.data), sub.role.data))
     return entries if ok else None

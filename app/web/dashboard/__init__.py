@@ -10,8 +10,7 @@ from app import clock
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
 from app.queries.headlines import headlines, open_by_flag_per_quarter
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS
+from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
 

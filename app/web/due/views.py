@@ -6,8 +6,8 @@ from flask import render_template, request
 from flask_login import current_user
 
 from app import clock
-from app.models.plans import OWNERS
 from app.queries.due_soon import DUE_SOON_DAYS, due_soon
+from app.rules.vocabulary import OWNER_WORDS
 from app.web.access import login_required
 from app.web.due import bp
 
@@ -25,5 +25,5 @@ def index():
         "due/index.html",
         result=result,
         days=DUE_SOON_DAYS,
-        owners=OWNERS,
+        owners=OWNER_WORDS,
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.models.snapshots import ROLES
 from app.operations.imports import AREA_COLUMNS, REVIEW_COLUMNS, UPDATE_COLUMNS
+from app.rules.vocabulary import MEMBER_ROLES
 
 _RESIDENT = "yes or no (also y/n, true/false, 1/0)"
-_ROLE = "one of: " + ", ".join(ROLES) + " (workers and LTO reps are not counted)"
+_ROLE = "one of: " + ", ".join(MEMBER_ROLES) + " (workers and LTO reps are not counted)"
 
 COLUMN_HELP: dict[str, list[tuple[str, str]]] = {
     "areas": [

@@ -20,12 +20,14 @@ from app.operations.import_runs import (
     discard,
     start_preview,
 )
+from app.operations.text import parse_count
 from app.queries.import_runs import import_file, import_history, import_run
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.imports.columns import COLUMN_HELP, TEMPLATE_ROWS
 from app.web.imports.forms import KIND_CHOICES, ConfirmImportForm, DiscardImportForm, UploadForm
 from app.web.programme import display
+from app.web.request_checks import accepts_files
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 display.register(bp)
@@ -36,8 +38,7 @@ REFRESH_SECONDS = 2
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return parse_count(request.args.get("page", "1")) or 1
 
 
 def _upload_page(form: UploadForm, problems: list[str] | None = None, status: int = 200):
@@ -61,6 +62,7 @@ def index():
 
 @bp.post("")
 @programme_required
+@accepts_files
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():

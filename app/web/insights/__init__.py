@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from app.operations.text import parse_count
 from app.queries.case_list import region_choices, rep_choices
 from app.queries.insights import (
     area_ids_for,
@@ -89,8 +90,8 @@ def _selection(with_choices: bool = True) -> Selection:
     if with_choices or raw_region:
         sel.regions = region_choices()
     if raw_rep:
-        if raw_rep.isdigit() and int(raw_rep) in dict(sel.reps):
-            sel.rep_id = int(raw_rep)
+        if parse_count(raw_rep) in dict(sel.reps):
+            sel.rep_id = parse_count(raw_rep)
         else:
             sel.errors.append(("rep_id", "Choose a rep from the list."))
     if raw_region:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import OutboxMessage
-from app.models.outbox import OUTBOX_STATUSES
+from app.rules.vocabulary import OUTBOX_STATUSES
 
 PER_PAGE = 50
 

@@ -17,24 +17,20 @@ from flask_login import current_user
 from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
-from app.models.outbox import OUTBOX_STATUSES
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
+from app.operations.text import parse_count
+from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
 
-STATUS_WORDS = {
-    "queued": "Queued",
-    "sending": "Sending",
-    "sent": "Sent",
-    "failed": "Failed",
-}
 STATUS_BADGES = {
     "queued": "text-bg-secondary",
     "sending": "text-bg-info",
     "sent": "text-bg-success",
     "failed": "text-bg-danger",
+    "cancelled": "text-bg-light border",
 }
 # The HTML version is shown on its own, as an inert document: no scripts, no requests out.
 HTML_PREVIEW_POLICY = (
@@ -50,7 +46,7 @@ def _helpers() -> dict:
 
     return {
         "kind_words": kind_words,
-        "status_words": STATUS_WORDS,
+        "status_words": OUTBOX_STATUS_WORDS,
         "status_badges": STATUS_BADGES,
     }
 
@@ -67,7 +63,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 def index():
     status = request.args.get("status", "")
     status = status if status in OUTBOX_STATUSES else None
-    page = request.args.get("page", 1, type=int) or 1
+    page = parse_count(request.args.get("page", "1")) or 1
     listing = outbox_page(status, page)
     return render_template(
         "outbox/index.html",

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 
 from flask import Blueprint, current_app, url_for
 
-from app.rules.cases import STATUS_WORDS
-from app.rules.criteria import FLAG_WORDS, REASON_WORDS
+from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS, STATUS_WORDS
 
 
 def flag_words(flag: str | None) -> str:

@@ -8,15 +8,16 @@ from collections.abc import Mapping
 from app.extensions import db
 from app.models import User
 from app.operations.errors import UserError
+from app.operations.text import parse_count
 
 MAX_REASON = 1000
 
 
 def version_from(form: Mapping[str, str]) -> int:
-    raw = (form.get("version") or "").strip()
-    if not raw.isdigit():
+    version = parse_count(form.get("version") or "", minimum=0)
+    if version is None:
         raise UserError("The form was incomplete (no case version). Reload the page and try again.")
-    return int(raw)
+    return version
 
 
 def rep_from(form: Mapping[str, str]) -> User | None:
@@ -24,7 +25,8 @@ def rep_from(form: Mapping[str, str]) -> User | None:
     raw = (form.get("rep_id") or "").strip()
     if raw in ("", "none"):
         return None
-    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    user_id = parse_count(raw)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise UserError("Choose a rep from the list.")
     return user

@@ -13,10 +13,10 @@ from werkzeug.datastructures import MultiDict
 from app import clock
 from app.extensions import db
 from app.models import Case
-from app.models.cases import FLAGS, OPEN_STATUSES, STATUSES
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
+from app.operations.text import parse_count
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
@@ -27,6 +27,7 @@ from app.queries.case_list import (
     rep_choices,
     unassigned_open_cases,
 )
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
@@ -58,8 +59,7 @@ CSV_HEADER = (
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return parse_count(request.args.get("page", "1")) or 1
 
 
 def _field_id(error: str) -> str:

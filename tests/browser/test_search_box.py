@@ -5,9 +5,9 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import Case
-from app.models.types import utcnow
 from app.operations import case_actions as ops
 from tests.browser.conftest import sign_in
 from tests.factories import add_snapshot, make_area, make_user
@@ -21,7 +21,7 @@ def test_search_from_the_header_finds_a_note_by_a_word_in_it(page, live_app):
     area = make_area("BL088", rep=rep)
     add_snapshot(area, 6, 4, year=2025)
     case = db.session.scalar(select(Case).where(Case.area_id == area.id))
-    ops.add_note(case, "The chair wants a pumpkin festival to recruit members", rep, utcnow())
+    ops.add_note(case, "The chair wants a pumpkin festival to recruit members", rep, clock.now())
     db.session.commit()
 
     sign_in(page, "pat@example.org", PASSWORD)

@@ -1,0 +1,284 @@
+"""The domain's words, each defined once: models, check constraints, rules, queries, CLI,
+templates and tests import them from here.
+
+StrEnum members compare equal to their strings, so stored values and JSON stay plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    PLAN_AGREED = "plan_agreed"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES: tuple[CaseStatus, ...] = (
+    CaseStatus.NEW,
+    CaseStatus.CONTACTED,
+    CaseStatus.PLAN_AGREED,
+    CaseStatus.MONITORING,
+)
+STATUSES: tuple[CaseStatus, ...] = tuple(CaseStatus)
+STATUS_WORDS: dict[str, str] = {
+    CaseStatus.NEW: "New",
+    CaseStatus.CONTACTED: "Contacted",
+    CaseStatus.PLAN_AGREED: "Plan agreed",
+    CaseStatus.MONITORING: "Monitoring",
+    CaseStatus.RESOLVED: "Resolved",
+    CaseStatus.CLOSED: "Closed",
+}
+
+
+class Flag(StrEnum):
+    """An evaluation's flag; an area within criteria and above the minimum has none."""
+
+    UNDER_CRITERIA = "under_criteria"
+    AT_THRESHOLD = "at_threshold"
+
+
+FLAGS: tuple[Flag, ...] = tuple(Flag)
+FLAG_WORDS: dict[str, str] = {
+    Flag.UNDER_CRITERIA: "Under criteria",
+    Flag.AT_THRESHOLD: "At threshold (exactly eight)",
+}
+
+
+class Reason(StrEnum):
+    """Why an area is under criteria."""
+
+    TOO_FEW_MEMBERS = "too_few_members"
+    NOT_RESIDENT_LED = "not_resident_led"
+
+
+REASON_WORDS: dict[str, str] = {
+    Reason.TOO_FEW_MEMBERS: "fewer than the required number of members",
+    Reason.NOT_RESIDENT_LED: "residents are not more than half of the members",
+}
+
+
+class MemberRole(StrEnum):
+    """A partnership member's role on the roster."""
+
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    TREASURER = "treasurer"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+    WORKER = "worker"
+    LTO_REP = "lto_rep"
+
+
+MEMBER_ROLES: tuple[MemberRole, ...] = tuple(MemberRole)
+# Workers and LTO representatives sit on partnerships but are not counted members.
+UNCOUNTED_ROLES: tuple[MemberRole, ...] = (MemberRole.WORKER, MemberRole.LTO_REP)
+MEMBER_ROLE_WORDS: dict[str, str] = {
+    MemberRole.CHAIR: "Chair",
+    MemberRole.VICE_CHAIR: "Vice-chair",
+    MemberRole.TREASURER: "Treasurer",
+    MemberRole.SECRETARY: "Secretary",
+    MemberRole.MEMBER: "Member",
+    MemberRole.WORKER: "Worker (not counted)",
+    MemberRole.LTO_REP: "LTO rep (not counted)",
+}
+
+
+class UserRole(StrEnum):
+    """A staff account's role."""
+
+    REP = "rep"
+    PROGRAMME = "programme"
+
+
+USER_ROLES: tuple[UserRole, ...] = tuple(UserRole)
+
+
+class SnapshotKind(StrEnum):
+    ANNUAL = "annual"
+    UPDATE = "update"
+
+
+SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = tuple(SnapshotKind)
+
+
+class EventKind(StrEnum):
+    """A line of a case's timeline."""
+
+    OPENED = "opened"
+    EVALUATED = "evaluated"
+    FLAG_CHANGED = "flag_changed"
+    ESCALATED = "escalated"
+    RETURNED = "returned"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    NOTE = "note"
+    CONTACT = "contact"
+    PLAN_UPDATED = "plan_updated"
+    ACTION_ADDED = "action_added"
+    ACTION_UPDATED = "action_updated"
+    ACTION_DONE = "action_done"
+    ACTION_DROPPED = "action_dropped"
+    MEMBERSHIP_UPDATED = "membership_updated"
+    EMAIL_SENT = "email_sent"
+    EMAIL_FAILED = "email_failed"
+
+
+EVENT_KIND_WORDS: dict[str, str] = {
+    EventKind.OPENED: "Case opened",
+    EventKind.ASSIGNED: "Assigned",
+    EventKind.STATUS_CHANGED: "Status",
+    EventKind.RETURNED: "Returned within criteria",
+    EventKind.RESOLVED: "Resolved",
+    EventKind.ESCALATED: "Escalated",
+    EventKind.FLAG_CHANGED: "Flag changed",
+    EventKind.CLOSED: "Closed",
+    EventKind.PLAN_UPDATED: "Plan",
+    EventKind.ACTION_ADDED: "Action added",
+    EventKind.ACTION_UPDATED: "Action changed",
+    EventKind.ACTION_DONE: "Action done",
+    EventKind.ACTION_DROPPED: "Action dropped",
+    EventKind.NOTE: "Note",
+    EventKind.CONTACT: "Contact",
+    EventKind.EMAIL_SENT: "Email sent",
+    EventKind.EMAIL_FAILED: "Email failed",
+    EventKind.MEMBERSHIP_UPDATED: "Membership update",
+    EventKind.EVALUATED: "Membership",
+}
+# Event kinds that are not "activity" for staleness (automatic mail is not casework).
+PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+ACTION_STATUSES: tuple[ActionStatus, ...] = tuple(ActionStatus)
+
+
+class Owner(StrEnum):
+    """Who owns an action; also who a reminder is addressed to (its audience)."""
+
+    REP = "rep"
+    PARTNERSHIP = "partnership"
+    PROGRAMME = "programme"
+
+
+OWNER_WORDS: dict[str, str] = {
+    Owner.REP: "Rep",
+    Owner.PARTNERSHIP: "Partnership",
+    Owner.PROGRAMME: "Programme team",
+}
+
+
+class Barrier(StrEnum):
+    RECRUITMENT = "recruitment"
+    RESIDENT_ENGAGEMENT = "resident_engagement"
+    GOVERNANCE = "governance"
+    CONFLICT = "conflict"
+    CAPACITY = "capacity"
+    OTHER = "other"
+
+
+BARRIER_WORDS: dict[str, str] = {
+    Barrier.RECRUITMENT: "Recruitment",
+    Barrier.RESIDENT_ENGAGEMENT: "Resident engagement",
+    Barrier.GOVERNANCE: "Governance",
+    Barrier.CONFLICT: "Conflict",
+    Barrier.CAPACITY: "Capacity",
+    Barrier.OTHER: "Other",
+}
+
+
+class Support(StrEnum):
+    EXPERT_PARTNER = "expert_partner"
+    LEARNING_EVENTS = "learning_events"
+    NETWORKING = "networking"
+
+
+SUPPORT_WORDS: dict[str, str] = {
+    Support.EXPERT_PARTNER: "Time with an expert partner",
+    Support.LEARNING_EVENTS: "Learning events",
+    Support.NETWORKING: "Networking spaces (e.g. community engagement)",
+}
+
+
+class ContactMethod(StrEnum):
+    """How a rep reached the partnership (a contact recorded on a case)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MEETING = "meeting"
+    VISIT = "visit"
+    OTHER = "other"
+
+
+CONTACT_METHODS: dict[str, str] = {m: m.value.capitalize() for m in ContactMethod}
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # its cause was gone before it was sent
+
+
+OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
+OUTBOX_STATUS_WORDS: dict[str, str] = {s: s.value.capitalize() for s in OutboxStatus}
+
+
+class ReminderKind(StrEnum):
+    """A kind of automatic mail; also the name of its email templates."""
+
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    CHECKIN = "checkin"
+    NEW_CASE = "new_case"
+    STALE = "stale"
+    ESCALATED = "escalated"
+    RETURNED = "returned"
+    REP_DIGEST = "rep_digest"
+    PROGRAMME_DIGEST = "programme_digest"
+
+
+REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    """`column IN ('a', 'b')` for a check constraint or partial index built from a vocabulary."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def template_globals() -> dict[str, object]:
+    """The vocabulary as Jinja globals, so templates compare against words, not bare strings."""
+    return {
+        "CaseStatus": CaseStatus,
+        "Flag": Flag,
+        "Reason": Reason,
+        "MemberRole": MemberRole,
+        "UserRole": UserRole,
+        "SnapshotKind": SnapshotKind,
+        "EventKind": EventKind,
+        "ActionStatus": ActionStatus,
+        "Owner": Owner,
+        "OutboxStatus": OutboxStatus,
+        "ReminderKind": ReminderKind,
+        "STATUS_WORDS": STATUS_WORDS,
+        "FLAG_WORDS": FLAG_WORDS,
+        "REASON_WORDS": REASON_WORDS,
+        "ROLE_WORDS": MEMBER_ROLE_WORDS,
+        "KIND_WORDS": EVENT_KIND_WORDS,
+        "OWNERS": OWNER_WORDS,
+        "BARRIERS": BARRIER_WORDS,
+        "SUPPORT": SUPPORT_WORDS,
+        "CONTACT_METHODS": CONTACT_METHODS,
+    }
