@@ -57,7 +57,7 @@ def sender(app, server, now, *extra: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-for-the-sender-subprocesses",
         "SCHEDULER_ENABLED": "0",
         **server.env(),
     }
