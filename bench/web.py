@@ -35,7 +35,10 @@ def gunicorn(db: Database, workers: int = 2):
         "warning",
         "bench.wsgi:app",
     ]
-    process = subprocess.Popen(argv, cwd=ROOT, env=db.env(), stderr=subprocess.PIPE)
+    # Warnings only: nobody reads the pipe while the server runs, and INFO lines would fill it
+    # (64 KB) until gunicorn blocks on writing its log.
+    env = {**db.env(), "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
         _wait_until_up(process, port)
         yield port
