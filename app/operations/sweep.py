@@ -183,7 +183,14 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
         actions[case_id].append(ActionFacts(*values))
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
     for area_id, *values in db.session.execute(
-        select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
+        select(
+            Contact.area_id,
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Contact.opted_out,
+            Contact.bouncing_at.is_not(None),
+        )
         .join(Case, Case.area_id == Contact.area_id)
         .where(Case.status.in_(OPEN_STATUSES))
         .order_by(Contact.id)

@@ -13,6 +13,7 @@ from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot,
 from app.rules.calendar import london_date
 from app.rules.cases import allowed_transitions
 from app.rules.vocabulary import (
+    CONTACT_EVENT_KINDS,
     FLAG_WORDS,
     PASSIVE_EVENT_KINDS,
     REASON_WORDS,
@@ -41,7 +42,7 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
         "Plan & actions",
         (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
     ),
-    "contacts": ("Contacts", (E.CONTACT,)),
+    "contacts": ("Contacts", (E.CONTACT, *CONTACT_EVENT_KINDS)),
     "notes": ("Notes", (E.NOTE,)),
     "emails": ("Emails", PASSIVE_EVENT_KINDS),
     "membership": ("Membership", (E.MEMBERSHIP_UPDATED, E.EVALUATED)),

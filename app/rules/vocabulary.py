@@ -128,6 +128,11 @@ class EventKind(StrEnum):
     MEMBERSHIP_UPDATED = "membership_updated"
     EMAIL_SENT = "email_sent"
     EMAIL_FAILED = "email_failed"
+    # A partnership contact's address: also the audit action of the same change.
+    CONTACT_BOUNCING = "contact_bouncing"
+    CONTACT_EMAIL_CHANGED = "contact_email_changed"
+    CONTACT_OPTED_OUT = "contact_opted_out"
+    CONTACT_OPTED_IN = "contact_opted_in"
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -150,9 +155,24 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.EMAIL_FAILED: "Email failed",
     EventKind.MEMBERSHIP_UPDATED: "Membership update",
     EventKind.EVALUATED: "Membership",
+    EventKind.CONTACT_BOUNCING: "Address bouncing",
+    EventKind.CONTACT_EMAIL_CHANGED: "Contact's email changed",
+    EventKind.CONTACT_OPTED_OUT: "Contact opted out",
+    EventKind.CONTACT_OPTED_IN: "Contact opted back in",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
-PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
+PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.EMAIL_SENT,
+    EventKind.EMAIL_FAILED,
+    EventKind.CONTACT_BOUNCING,
+)
+# Changes to a partnership contact's address or consent (timeline and the area's history).
+CONTACT_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.CONTACT_BOUNCING,
+    EventKind.CONTACT_EMAIL_CHANGED,
+    EventKind.CONTACT_OPTED_OUT,
+    EventKind.CONTACT_OPTED_IN,
+)
 
 
 class ActionStatus(StrEnum):
@@ -248,6 +268,7 @@ class ReminderKind(StrEnum):
     RETURNED = "returned"
     REP_DIGEST = "rep_digest"
     PROGRAMME_DIGEST = "programme_digest"
+    BOUNCE_NOTICE = "bounce_notice"  # to the rep: a contact's address refuses mail
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
