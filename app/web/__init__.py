@@ -33,19 +33,9 @@ def register_web(app: Flask) -> None:
     for name in BLUEPRINTS:
         module = import_module(f"app.web.{name}")
         app.register_blueprint(module.bp)
-    app.jinja_env.globals["nav_url"] = _nav_url
     app.jinja_env.globals.update(template_globals())
     register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
-
-
-def _nav_url(endpoint: str, **values) -> str | None:
-    """url_for that yields None for endpoints not (yet) registered, so the nav degrades."""
-    from flask import current_app, url_for
-
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:

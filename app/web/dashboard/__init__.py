@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from app import clock
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
@@ -16,15 +14,10 @@ from app.web.charts import SVG_CSP, render_svg
 
 bp = Blueprint("dashboard", __name__)
 
-CASE_LIST_PATH = "/cases"  # programme.cases; used only while that endpoint is not registered
-
 
 def case_list_url(filters: CaseFilters) -> str:
     """The programme case list filtered to exactly the cases `filters` selects."""
-    args = filters.to_args()
-    if "programme.cases" in current_app.view_functions:
-        return url_for("programme.cases", **args)
-    return CASE_LIST_PATH + ("?" + urlencode(args) if args else "")
+    return url_for("programme.cases", **filters.to_args())
 
 
 @bp.context_processor

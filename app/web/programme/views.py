@@ -145,11 +145,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = safe_next(request.values.get("next"))
-    if target:
-        return target
-    url = display.case_url(case_id)
-    return url if url != "#" else url_for("programme.cases")
+    return safe_next(request.values.get("next")) or display.case_url(case_id)
 
 
 @bp.post("/cases/<int:case_id>/assign")
