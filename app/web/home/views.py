@@ -3,12 +3,11 @@ to the dashboard, visitors to sign-in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 
 from app.web.access import public
-
-bp = Blueprint("home", __name__)
+from app.web.home import bp
 
 
 @bp.get("/")
