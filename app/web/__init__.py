@@ -41,12 +41,10 @@ def register_web(app: Flask) -> None:
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:
     """'needs 2 more members, at least one of them a resident' for a roster's counts, against
     the configured criteria ('' when the counts are not known)."""
-    from flask import current_app
-
-    from app.rules.criteria import Thresholds
     from app.rules.distance import describe_distance, distance_to_criteria
+    from app.settings import criteria_thresholds
 
     if members is None or residents is None:
         return ""
-    thresholds = Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
-    return describe_distance(distance_to_criteria(members, residents, thresholds), subject=subject)
+    distance = distance_to_criteria(members, residents, criteria_thresholds())
+    return describe_distance(distance, subject=subject)

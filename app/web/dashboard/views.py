@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Response, render_template, request, url_for
 
 from app import clock
-from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
+from app.queries.case_filters import CaseFilters
 from app.queries.dashboard import dashboard
 from app.queries.headlines import headlines, open_by_flag_per_quarter
 from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
+from app.settings import stale_after_days
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
 from app.web.dashboard import bp
@@ -42,7 +43,7 @@ def index():
         all_reps=all_reps,
         status_words=STATUS_WORDS,
         flag_words=FLAG_WORDS,
-        stale_after_days=STALE_AFTER_DAYS,
+        stale_after_days=stale_after_days(),
     )
 
 
