@@ -46,6 +46,7 @@ from app.rules.vocabulary import (
     EventKind,
     Owner,
 )
+from app.settings import criteria_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def new_form_key() -> str:
 
 
 def proposed_evaluation(rows: Sequence[ProposedRow | dict]) -> Evaluation:
-    return evaluate((_get(r, "resident"), _get(r, "role")) for r in rows)
+    return evaluate(((_get(r, "resident"), _get(r, "role")) for r in rows), criteria_thresholds())
 
 
 def _get(row, name: str):

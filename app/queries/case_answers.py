@@ -16,6 +16,7 @@ from app.queries.case_page import RosterRow
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import Evaluation, evaluate
 from app.rules.vocabulary import ActionStatus, AnswerKind, AnswerStatus
+from app.settings import criteria_thresholds
 
 EFFECT_WORDS = {
     Outcome.RESOLVE: "Accepting it resolves the case: the area is back within criteria.",
@@ -107,7 +108,9 @@ def case_answers(case: Case, recorded: list[RosterRow], roles: dict) -> list[Ans
         if answer.kind != AnswerKind.MEMBERSHIP:
             views.append(AnswerView(answer, description or "an action", due_on))
             continue
-        evaluation = evaluate((row["resident"], row["role"]) for row in answer.rows)
+        evaluation = evaluate(
+            ((row["resident"], row["role"]) for row in answer.rows), criteria_thresholds()
+        )
         views.append(
             AnswerView(
                 answer,

@@ -27,6 +27,7 @@ from app.queries.my_cases import my_cases
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
 from app.rules.vocabulary import MEMBER_ROLE_WORDS
+from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
@@ -390,7 +391,7 @@ def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 
 
 def _preview(case: Case, entries: list[EntryInput]) -> dict[str, Any]:
     """The evaluation the posted roster gives, and what the case rules would then do."""
-    evaluation = evaluate((e.resident, e.role) for e in entries)
+    evaluation = evaluate(((e.resident, e.role) for e in entries), criteria_thresholds())
     unchanged = ops.same_roster(case.area_id, entries)
     state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
     outcome = decide(state, evaluation.flag).outcome

@@ -21,6 +21,7 @@ from app.rules.calendar import london_date
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import Thresholds
 from app.rules.distance import standing
+from app.settings import criteria_thresholds
 from app.web.access import public
 from app.web.cases.display import attach_errors, form_errors
 from app.web.partnership import bp
@@ -53,7 +54,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _thresholds() -> Thresholds:
-    return Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
+    return criteria_thresholds()
 
 
 def _open(token: str) -> tuple[LinkAccess | None, Any]:
