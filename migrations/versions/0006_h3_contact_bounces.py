@@ -1,14 +1,14 @@
 """Contacts: an address the mail server refused for good is marked bouncing (when, the reply).
 
 Revision ID: 0006_h3_contact_bounces
-Revises: 0005
+Revises: 0006_h2_partnership_answers
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_h3_contact_bounces"
-down_revision = "0005"
+down_revision = "0006_h2_partnership_answers"
 branch_labels = None
 depends_on = None
 
