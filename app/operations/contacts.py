@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Area, Case, Contact, OutboxMessage, User
@@ -21,7 +21,7 @@ from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_contact
 from app.operations.users import normalise_email
-from app.rules.vocabulary import OPEN_STATUSES, EventKind, ReminderKind
+from app.rules.vocabulary import OPEN_STATUSES, EventKind, OutboxStatus, ReminderKind
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,14 @@ def change_email(contact: Contact, raw: str, *, actor: User, now: datetime) -> b
     contact.email = email
     contact.bouncing_at = None
     contact.bounce_reply = None
-    cancel_for_contact(contact.id, f"the contact's address changed from {old}", now)
+    # Mail still queued for the contact goes to the new address (its key would not be
+    # queued again, so cancelling it would lose the reminder).
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(recipient=email)
+        .execution_options(synchronize_session=False)
+    )
     record_contact_change(
         contact,
         EventKind.CONTACT_EMAIL_CHANGED,

@@ -111,3 +111,18 @@ def test_after_a_new_address_a_new_bounce_sends_a_new_notice(app, now):
 
     assert len(notices()) == 2
     assert fresh(Contact, contact.id).bounce_reply == "550 5.1.1 gone too"
+
+
+def test_a_new_address_takes_over_the_mail_still_queued_for_the_contact(app, smtp_server, now):
+    smtp_server.configure(app)
+    _, contact = area_with_contact()
+    staff = make_user("programme")
+    message = queue_message("queued-before", now=now, contact=contact, recipient=contact.email)
+    db.session.commit()
+
+    change_email(contact, "Fixed@Example.org", actor=staff, now=now)
+    db.session.commit()
+    send_due(now, worker="w1")
+
+    assert fresh(OutboxMessage, message.id).status == OutboxStatus.SENT
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("fixed@example.org",)]
