@@ -6,7 +6,7 @@ from app.models.cases import Case, CaseEvent
 from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
-from app.models.sign_in import SignInCount, UserSession
+from app.models.sign_in import RecoveryCode, SignInCount, UserSession
 from app.models.snapshots import Person, RosterEntry, Snapshot
 from app.models.users import User
 
@@ -21,6 +21,7 @@ __all__ = [
     "ImportRun",
     "OutboxMessage",
     "Person",
+    "RecoveryCode",
     "RosterEntry",
     "SchedulerLease",
     "SignInCount",
