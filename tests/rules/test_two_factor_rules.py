@@ -67,6 +67,4 @@ def test_codes_and_secrets_are_shown_in_groups():
 def test_only_admins_without_it_must_set_it_up_and_only_when_required(
     is_admin, enabled, required, expected
 ):
-    assert (
-        must_set_up(is_admin=is_admin, enabled=enabled, required_for_admins=required) is expected
-    )
+    assert must_set_up(is_admin=is_admin, enabled=enabled, required_for_admins=required) is expected
