@@ -108,7 +108,10 @@ def sign_in_with_forwarded(client, email, password, forwarded_for):
 
 
 @pytest.fixture
-def rep(app):
+def rep(app, freeze_clock, now):
+    # A frozen clock keeps every attempt in one fixed 15-minute window (on a real clock a run
+    # that crosses a quarter hour starts the count again).
+    freeze_clock(now)
     user = make_user("rep", email="rep@example.org", password=PASSWORD)
     db.session.commit()
     return user
