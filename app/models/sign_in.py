@@ -35,7 +35,7 @@ class UserSession(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A two-factor recovery code (stored hashed), each good for one sign-in."""
 
     __tablename__ = "recovery_codes"
