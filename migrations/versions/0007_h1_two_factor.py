@@ -1,14 +1,14 @@
 """Two-factor sign-in: the user's authenticator secret and last used time-step, recovery codes.
 
-Revision ID: 0006_h1_two_factor
-Revises: 0005
+Revision ID: 0007_h1_two_factor
+Revises: 0006_h2_partnership_answers
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h1_two_factor"
-down_revision = "0005"
+revision = "0007_h1_two_factor"
+down_revision = "0006_h2_partnership_answers"
 branch_labels = None
 depends_on = None
 
