@@ -270,8 +270,11 @@ def _open_case(
         escalated_count=0,
     )
     db.session.add(case)
+    db.session.flush()  # the case's id, for the log line and the events
     tally.opened += 1
-    log.info("case opened for area %s (%s): snapshot %s", area.code, flag, snapshot.id)
+    log.info(
+        "case opened for area %s (%s): case %s, snapshot %s", area.code, flag, case.id, snapshot.id
+    )
     evaluation = evaluation_of(snapshot)
     follows = f" It follows case #{last_case.id}." if last_case is not None and last_case.id else ""
     record_event(
