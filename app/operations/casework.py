@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,9 +14,16 @@ from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
 from app.operations.mail_cancel import cancel_for_case
 from app.rules.calendar import day_words
-from app.rules.cases import OpenCaseState, Outcome, decide
+from app.rules.cases import Decision, OpenCaseState, Outcome, decide
 from app.rules.criteria import Evaluation
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, PASSIVE_EVENT_KINDS, REASON_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    PASSIVE_EVENT_KINDS,
+    REASON_WORDS,
+    CaseStatus,
+    EventKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -175,75 +182,63 @@ def _apply_one(
     assert case is not None
     if case.id is not None:
         tally.case_ids.add(case.id)
+
+    def event(kind: str, message: str) -> None:
+        record_event(case, kind, message, now=now, actor_id=actor_id, data=data)
+
+    def logged(what: str) -> None:
+        log.info("case %s (area %s) %s: snapshot %s", case.id, area.code, what, snapshot.id)
+
     if decision.set_returned:
         case.returned_on = snapshot.effective_on
         tally.returned += 1
-        log.info(
-            "case %s (area %s) returned within criteria: snapshot %s",
-            case.id,
-            area.code,
-            snapshot.id,
-        )
-        record_event(
-            case,
-            "returned",
-            f"Returned within criteria in {where}: {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("returned within criteria")
+        event(EventKind.RETURNED, f"Returned within criteria in {where}: {describe(evaluation)}.")
+    _follow_decision(case, decision, snapshot, now, tally, event, logged)
+    return case
+
+
+def _follow_decision(
+    case: Case,
+    decision: Decision,
+    snapshot: Snapshot,
+    now: datetime,
+    tally: CaseTally,
+    event: Callable[[str, str], None],
+    logged: Callable[[str], None],
+) -> None:
+    """What an open case does with the rules' decision for a new snapshot."""
+    shows = f"{snapshot_label(snapshot)} shows the partnership {describe(evaluation_of(snapshot))}"
     if decision.outcome is Outcome.RESOLVE:
-        case.status = "resolved"
+        case.status = CaseStatus.RESOLVED
         case.resolved_on = snapshot.effective_on
         tally.resolved += 1
         if case.id is not None:
             cancel_for_case(case.id, "the case is resolved", now)
-        log.info("case %s (area %s) resolved: snapshot %s", case.id, area.code, snapshot.id)
-        record_event(
-            case,
-            "resolved",
-            f"Resolved: {where} shows the partnership {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("resolved")
+        event(EventKind.RESOLVED, f"Resolved: {shows}.")
     elif decision.outcome is Outcome.ESCALATE:
         assert decision.flag is not None  # an escalation always carries the flag
         case.flag = decision.flag
         case.escalated_count += 1
         case.last_escalated_on = snapshot.effective_on
         tally.escalated += 1
-        log.info("case %s (area %s) escalated: snapshot %s", case.id, area.code, snapshot.id)
-        record_event(
-            case,
-            "escalated",
-            f"Escalated: {where} shows the partnership {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("escalated")
+        event(EventKind.ESCALATED, f"Escalated: {shows}.")
     elif decision.outcome is Outcome.RETURN:
         assert decision.flag is not None  # a return always carries the flag
         if case.flag != decision.flag:
             case.flag = decision.flag
-            record_event(
-                case,
-                "flag_changed",
+            event(
+                EventKind.FLAG_CHANGED,
                 "Flag is now at threshold: the case stays open for close work at eight members.",
-                now=now,
-                actor_id=actor_id,
-                data=data,
             )
     else:  # same flag, new figures
-        record_event(
-            case,
-            "evaluated",
-            f"Membership in {where}: {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
+        evaluation = evaluation_of(snapshot)
+        event(
+            EventKind.EVALUATED,
+            f"Membership in {snapshot_label(snapshot)}: {describe(evaluation)}.",
         )
-    return case
 
 
 def _open_case(
