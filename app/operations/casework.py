@@ -23,6 +23,7 @@ from app.rules.vocabulary import (
     REASON_WORDS,
     CaseStatus,
     EventKind,
+    SnapshotKind,
 )
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class CaseTally:
 
 def order_key(snapshot: Snapshot) -> tuple[date, int]:
     """Effective-date order; an in-year update wins a tie with an annual review."""
-    return (snapshot.effective_on, 1 if snapshot.kind == "update" else 0)
+    return (snapshot.effective_on, 1 if snapshot.kind == SnapshotKind.UPDATE else 0)
 
 
 def record_event(
@@ -84,7 +85,7 @@ def describe(evaluation: Evaluation) -> str:
 
 
 def snapshot_label(snapshot: Snapshot) -> str:
-    if snapshot.kind == "annual":
+    if snapshot.kind == SnapshotKind.ANNUAL:
         return f"the {snapshot.review_year} annual review"
     return f"the membership update of {day_words(snapshot.effective_on)}"
 
@@ -255,7 +256,7 @@ def _open_case(
     case = Case(
         area=area,
         flag=flag,
-        status="new",
+        status=CaseStatus.NEW,
         rep_id=area.rep_id,
         opened_on=snapshot.effective_on,
         previous_case=last_case,
@@ -274,7 +275,7 @@ def _open_case(
     follows = f" It follows case #{last_case.id}." if last_case is not None and last_case.id else ""
     record_event(
         case,
-        "opened",
+        EventKind.OPENED,
         f"Case opened after {snapshot_label(snapshot)}: {describe(evaluation)}.{follows}",
         now=now,
         actor_id=actor_id,
@@ -283,7 +284,7 @@ def _open_case(
     if area.rep_id is not None:
         record_event(
             case,
-            "assigned",
+            EventKind.ASSIGNED,
             f"Assigned to {area.rep.name if area.rep else 'the area rep'}.",
             now=now,
             actor_id=actor_id,
@@ -301,7 +302,7 @@ def latest_keys(area_ids: Sequence[int]) -> dict[int, tuple[date, int]]:
     )
     latest: dict[int, tuple[date, int]] = {}
     for area_id, effective_on, kind in rows:
-        key = (effective_on, 1 if kind == "update" else 0)
+        key = (effective_on, 1 if kind == SnapshotKind.UPDATE else 0)
         if area_id not in latest or key > latest[area_id]:
             latest[area_id] = key
     return latest
