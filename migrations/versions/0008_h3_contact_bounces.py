@@ -1,14 +1,14 @@
 """Contacts: an address the mail server refused for good is marked bouncing (when, the reply).
 
-Revision ID: 0006_h3_contact_bounces
-Revises: 0006_h2_partnership_answers
+Revision ID: 0008_h3_contact_bounces
+Revises: 0007_h1_two_factor
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h3_contact_bounces"
-down_revision = "0006_h2_partnership_answers"
+revision = "0008_h3_contact_bounces"
+down_revision = "0007_h1_two_factor"
 branch_labels = None
 depends_on = None
 
