@@ -128,6 +128,8 @@ class EventKind(StrEnum):
     MEMBERSHIP_UPDATED = "membership_updated"
     EMAIL_SENT = "email_sent"
     EMAIL_FAILED = "email_failed"
+    REMINDERS_PAUSED = "reminders_paused"
+    REMINDERS_RESUMED = "reminders_resumed"
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -150,9 +152,16 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.EMAIL_FAILED: "Email failed",
     EventKind.MEMBERSHIP_UPDATED: "Membership update",
     EventKind.EVALUATED: "Membership",
+    EventKind.REMINDERS_PAUSED: "Reminders paused",
+    EventKind.REMINDERS_RESUMED: "Reminders resumed",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
-PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
+# A pause's end is about mail, not casework (the sweep records it when the date passes).
+PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.EMAIL_SENT,
+    EventKind.EMAIL_FAILED,
+    EventKind.REMINDERS_RESUMED,
+)
 
 
 class ActionStatus(StrEnum):
@@ -251,6 +260,23 @@ class ReminderKind(StrEnum):
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
+# The reminders a partnership gets about its case: what a pause holds back.
+PARTNERSHIP_REMINDER_KINDS: tuple[ReminderKind, ...] = (
+    ReminderKind.DUE_SOON,
+    ReminderKind.OVERDUE,
+    ReminderKind.CHECKIN,
+)
+REMINDER_KIND_WORDS: dict[str, str] = {
+    ReminderKind.DUE_SOON: "Action due soon",
+    ReminderKind.OVERDUE: "Action overdue",
+    ReminderKind.CHECKIN: "Check-in",
+    ReminderKind.NEW_CASE: "New case (to the rep)",
+    ReminderKind.STALE: "No activity (to the rep)",
+    ReminderKind.ESCALATED: "Escalated",
+    ReminderKind.RETURNED: "Returned within criteria",
+    ReminderKind.REP_DIGEST: "Rep's weekly digest",
+    ReminderKind.PROGRAMME_DIGEST: "Programme weekly digest",
+}
 
 
 def sql_in(column: str, values: Iterable[str]) -> str:
@@ -281,4 +307,6 @@ def template_globals() -> dict[str, object]:
         "BARRIERS": BARRIER_WORDS,
         "SUPPORT": SUPPORT_WORDS,
         "CONTACT_METHODS": CONTACT_METHODS,
+        "REMINDER_KIND_WORDS": REMINDER_KIND_WORDS,
+        "OUTBOX_STATUS_WORDS": OUTBOX_STATUS_WORDS,
     }
