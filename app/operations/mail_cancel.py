@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import String, cast, or_, update
 
 from app.extensions import db
 from app.models import OutboxMessage
@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 REP_KINDS = ("new_case", "stale", "escalated", "returned")
 
 
-def _cancel(where, reason: str, now: datetime) -> int:
+def _cancel(where, reason: str, now: datetime, **values) -> int:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "queued", *where)
-        .values(status="cancelled", cancelled_reason=reason[:300], cancelled_at=now)
+        .values(status="cancelled", cancelled_reason=reason[:300], cancelled_at=now, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount:
@@ -50,11 +50,15 @@ def paused_reason(until: date) -> str:
 
 
 def cancel_partnership_reminders(case_id: int, reason: str, now: datetime) -> int:
-    """The case's due-soon, overdue and check-in mail to the partnership (a pause)."""
+    """The case's due-soon, overdue and check-in mail to the partnership (a pause).
+
+    Their keys are set aside (":held:<id>" appended), so a reminder still due when the pause
+    ends is queued again then; other cancellations keep the key, so it never comes back."""
     return _cancel(
         [OutboxMessage.case_id == case_id, OutboxMessage.kind.in_(PARTNERSHIP_REMINDER_KINDS)],
         reason,
         now,
+        key=OutboxMessage.key.concat(":held:").concat(cast(OutboxMessage.id, String)),
     )
 
 

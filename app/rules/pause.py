@@ -34,22 +34,23 @@ def pause_has_ended(paused_until: date | None, now: datetime) -> bool:
 def pause_errors(
     until: date | None, reason: str, now: datetime, limits: PauseLimits
 ) -> dict[str, str]:
-    """What is wrong with a pause until `until` for `reason` (field name -> message)."""
+    """What is wrong with a pause until `until` for `reason` (field name -> message; the names
+    are the pause form's)."""
     errors: dict[str, str] = {}
     today = london_date(now)
     latest = today + timedelta(days=limits.max_days)
     if until is None:
-        errors["until"] = "Enter the date the reminders start again."
+        errors["paused_until"] = "Enter the date the reminders start again."
     elif until <= today:
-        errors["until"] = "The date the reminders start again must be after today."
+        errors["paused_until"] = "The date the reminders start again must be after today."
     elif until > latest:
-        errors["until"] = (
+        errors["paused_until"] = (
             f"A pause can last at most {limits.max_days} days: choose a date on or before "
             f"{day_words(latest)}."
         )
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = "Say why the reminders are paused."
+        errors["pause_reason"] = "Say why the reminders are paused."
     elif len(reason) > limits.max_reason:
-        errors["reason"] = f"Use at most {limits.max_reason} characters for the reason."
+        errors["pause_reason"] = f"Use at most {limits.max_reason} characters for the reason."
     return errors

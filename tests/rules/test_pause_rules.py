@@ -62,12 +62,12 @@ def test_no_pause_is_neither_paused_nor_ended():
 @pytest.mark.parametrize(
     ("until", "reason", "field", "words"),
     [
-        (None, "Summer break", "until", "Enter the date"),
-        (date(2026, 11, 25), "Summer break", "until", "after today"),
-        (date(2026, 11, 1), "Summer break", "until", "after today"),
-        (date(2027, 11, 27), "Summer break", "until", "at most 366 days"),
-        (date(2026, 12, 25), "   ", "reason", "Say why"),
-        (date(2026, 12, 25), "x" * 501, "reason", "at most 500 characters"),
+        (None, "Summer break", "paused_until", "Enter the date"),
+        (date(2026, 11, 25), "Summer break", "paused_until", "after today"),
+        (date(2026, 11, 1), "Summer break", "paused_until", "after today"),
+        (date(2027, 11, 27), "Summer break", "paused_until", "at most 366 days"),
+        (date(2026, 12, 25), "   ", "pause_reason", "Say why"),
+        (date(2026, 12, 25), "x" * 501, "pause_reason", "at most 500 characters"),
     ],
 )
 def test_a_pause_needs_a_date_after_today_within_the_limit_and_a_reason(
