@@ -29,7 +29,8 @@ from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
-from app.operations.mail_cancel import REP_KINDS, paused_reason
+from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
+from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 from app.rules.pause import is_paused
@@ -350,7 +351,11 @@ def _cause_gone(
 ) -> str | None:
     """Why this message no longer applies (None: it still does)."""
     case = message.case
-    if case is not None and case.status in ("resolved", "closed"):
+    if (
+        case is not None
+        and case.status in ("resolved", "closed")
+        and message.kind not in KEPT_AFTER_CASE_ENDS
+    ):
         return f"the case is {case.status}"
     if message.kind in PARTNERSHIP_REMINDER_KINDS:
         if case is not None and is_paused(case.reminders_paused_until, now):
@@ -455,6 +460,7 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
 
 def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     body_text, body_html = bodies_to_send(message, now)
+    body_text, body_html = with_personal_link(message.contact_id, body_text, body_html)
     # Subjects carry area and people's names: a line break there would forge headers.
     mail = Message(
         subject=without_controls(message.subject),

@@ -2,15 +2,15 @@
 reminder keys carry its due date (action:<id>:<due date>:...), so existing keys are rewritten
 with the action's current date and are not queued a second time under the new form.
 
-Revision ID: 0006_h4_reminder_pause
-Revises: 0005
+Revision ID: 0007_h4_reminder_pause
+Revises: 0006_h2_partnership_answers
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h4_reminder_pause"
-down_revision = "0005"
+revision = "0007_h4_reminder_pause"
+down_revision = "0006_h2_partnership_answers"
 branch_labels = None
 depends_on = None
 
