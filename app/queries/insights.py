@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, distinct, func, select
 from app.extensions import db
 from app.models import Case, RosterEntry, Snapshot, User
 from app.models.areas import Area
-from app.rules.vocabulary import UNCOUNTED_ROLES, Flag
+from app.rules.vocabulary import UNCOUNTED_ROLES, Flag, SnapshotKind
 
 KEYS = (
     "review_years",
@@ -53,7 +53,7 @@ def _counted(
             RosterEntry.person_ref.label("person"),
         )
         .join(RosterEntry, RosterEntry.snapshot_id == Snapshot.id)
-        .where(Snapshot.kind == "annual", RosterEntry.role.not_in(UNCOUNTED_ROLES))
+        .where(Snapshot.kind == SnapshotKind.ANNUAL, RosterEntry.role.not_in(UNCOUNTED_ROLES))
     )
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(area_ids))
@@ -84,7 +84,9 @@ def programme_insights(
     counted = _counted(area_ids, span).subquery("counted")
     session = db.session
 
-    annual = _in_years(select(Snapshot.review_year).where(Snapshot.kind == "annual"), span)
+    annual = _in_years(
+        select(Snapshot.review_year).where(Snapshot.kind == SnapshotKind.ANNUAL), span
+    )
     if area_ids is not None:
         annual = annual.where(Snapshot.area_id.in_(area_ids))
     years = sorted(int(y) for y in session.scalars(annual.distinct()))
@@ -149,7 +151,7 @@ def programme_insights(
 
     flags = _in_years(
         select(Snapshot.review_year, Snapshot.flag, func.count()).where(
-            Snapshot.kind == "annual", Snapshot.flag.is_not(None)
+            Snapshot.kind == SnapshotKind.ANNUAL, Snapshot.flag.is_not(None)
         ),
         span,
     )
@@ -200,7 +202,7 @@ def _opened_in(query: Select, first_year: int | None, last_year: int | None) -> 
 
 def review_years(area_ids: Sequence[int] | None = None) -> list[int]:
     """Every annual review year stored (for these areas), oldest first."""
-    query = select(Snapshot.review_year).where(Snapshot.kind == "annual").distinct()
+    query = select(Snapshot.review_year).where(Snapshot.kind == SnapshotKind.ANNUAL).distinct()
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(list(area_ids)))
     return sorted(int(y) for y in db.session.scalars(query) if y is not None)

@@ -33,7 +33,6 @@ from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
@@ -49,6 +48,7 @@ from app.web.cases.forms import (
     ResumeForm,
     StatusForm,
 )
+from app.web.form_errors import attach_errors
 from app.web.outbox.views import STATUS_BADGES
 
 INVALID = 422  # the form is shown again with its errors
@@ -56,10 +56,7 @@ INVALID = 422  # the form is shown again with its errors
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {
-        "form_errors": form_errors,
-        "outbox_badges": STATUS_BADGES,
-    }
+    return {"outbox_badges": STATUS_BADGES}
 
 
 @bp.app_template_filter("fromisodate")
