@@ -2,15 +2,15 @@
 reminder keys carry its due date (action:<id>:<due date>:...), so existing keys are rewritten
 with the action's current date and are not queued a second time under the new form.
 
-Revision ID: 0007_h4_reminder_pause
-Revises: 0006_h2_partnership_answers
+Revision ID: 0008_h4_reminder_pause
+Revises: 0007_h1_two_factor
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_h4_reminder_pause"
-down_revision = "0006_h2_partnership_answers"
+revision = "0008_h4_reminder_pause"
+down_revision = "0007_h1_two_factor"
 branch_labels = None
 depends_on = None
 
