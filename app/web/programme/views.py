@@ -17,6 +17,7 @@ from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
 from app.operations.text import parse_count
+from app.operations.versions import ConflictError
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
@@ -181,7 +182,7 @@ def close(case_id: int):
     if case.status not in OPEN_STATUSES:
         flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
         return redirect(_back(case_id))
-    error = None
+    error, version, status = None, None, 200
     if request.method == "POST":
         try:
             version = version_from(request.form)
@@ -191,27 +192,33 @@ def close(case_id: int):
         try:
             reason = reason_from(request.form)
         except UserError as exc:
-            error = str(exc)  # shown on the form, next to the reason
+            error, status = str(exc), 400  # shown on the form, next to the reason
         else:
             try:
                 close_case(
                     case, reason, actor=current_user, now=clock.now(), expected_version=version
                 )
                 db.session.commit()
+            except ConflictError as exc:
+                # The typed reason comes back with the case as it is now (its new version):
+                # closing again after a look is a deliberate choice.
+                db.session.rollback()
+                error, version, status = str(exc), case.version, 409
             except UserError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
                 return redirect(_back(case_id))
-            flash(f"{case.area.code}, case #{case_id} is closed.", "success")
-            return redirect(_back(case_id))
+            else:
+                flash(f"{case.area.code}, case #{case_id} is closed.", "success")
+                return redirect(_back(case_id))
     return render_template(
         "programme/close.html",
         case=case,
         error=error,
         reason=request.form.get("reason", ""),
-        version=request.form.get("version") or case.version,
+        version=version or request.form.get("version") or case.version,
         next_url=safe_next(request.values.get("next")),
-    ), (400 if error else 200)
+    ), status
 
 
 def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
