@@ -20,35 +20,33 @@ from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
+from app.queries.case_answers import case_answers
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
+from app.rules.vocabulary import MEMBER_ROLE_WORDS
+from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
     ActionStateForm,
+    AnswerDecisionForm,
     ContactForm,
     EditActionForm,
     MembershipForm,
     NoteForm,
     PlanForm,
+    RequestUpdateForm,
     StatusForm,
 )
+from app.web.form_errors import attach_errors
 
 INVALID = 422  # the form is shown again with its errors
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {
-        "form_errors": form_errors,
-    }
 
 
 @bp.app_template_filter("fromisodate")
@@ -80,10 +78,13 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     forms.setdefault("contact_form", ContactForm(formdata=None, on=page.today))
     forms.setdefault("action_form", ActionForm(formdata=None))
     state_form = ActionStateForm(formdata=None, version=version)
+    forms.setdefault("request_form", RequestUpdateForm(formdata=None))
     rep_users = assignable_users() if current_user.is_programme else []
     html = render_template(
         "cases/show.html",
         page=page,
+        answers=case_answers(page.case, page.roster, MEMBER_ROLE_WORDS),
+        decision_form=forms.pop("decision_form", None) or AnswerDecisionForm(formdata=None),
         groups=EVENT_GROUPS,
         state_form=state_form,
         rep_users=rep_users,
@@ -144,7 +145,7 @@ def _refused(outcome: str, form, version: int | None = None) -> int:
     if outcome != "conflict":
         return INVALID
     if version is not None:
-        form.version.data = str(version)
+        form.version.data, form.version.raw_data = str(version), None
     return CONFLICT
 
 
@@ -414,7 +415,7 @@ def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 
 
 def _preview(case: Case, entries: list[EntryInput]) -> dict[str, Any]:
     """The evaluation the posted roster gives, and what the case rules would then do."""
-    evaluation = evaluate((e.resident, e.role) for e in entries)
+    evaluation = evaluate(((e.resident, e.role) for e in entries), criteria_thresholds())
     unchanged = ops.same_roster(case.area_id, entries)
     state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
     outcome = decide(state, evaluation.flag).outcome

@@ -4,9 +4,10 @@ queue, assigning a case and closing it."""
 from __future__ import annotations
 
 from math import ceil
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -23,7 +24,7 @@ from app.queries.case_list import (
     PER_PAGE,
     all_case_rows,
     assignable_users,
-    case_page,
+    list_page,
     region_choices,
     rep_choices,
     unassigned_open_cases,
@@ -32,11 +33,10 @@ from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
-from app.web.programme import display
-from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
+from app.web.programme import bp, display
+from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
 
-bp = Blueprint("programme", __name__)
 display.register(bp)
 
 CSV_HEADER = (
@@ -75,7 +75,7 @@ def cases():
         return clean
     filters, errors = CaseFilters.from_args(request.args)
     now = clock.now()
-    rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
+    rows, total = list_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
     return render_template(
@@ -146,22 +146,24 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = safe_next(request.values.get("next"))
-    if target:
-        return target
-    url = display.case_url(case_id)
-    return url if url != "#" else url_for("programme.cases")
+    return safe_next(request.values.get("next")) or display.case_url(case_id)
 
 
 @bp.post("/cases/<int:case_id>/assign")
 @programme_required
 def assign(case_id: int):
     case = _case(case_id)
+    form = AssignForm()
+    if not form.validate():
+        flash(first_error(form), "error")
+        return redirect(_back(case_id))
     try:
-        version = version_from(request.form)
-        rep = rep_from(request.form)
         event = assign_case(
-            case, rep, actor=current_user, now=clock.now(), expected_version=version
+            case,
+            form.rep_id.data,
+            actor=current_user,
+            now=clock.now(),
+            expected_version=form.version.data,
         )
         db.session.commit()
     except UserError as exc:
@@ -182,28 +184,31 @@ def close(case_id: int):
     if case.status not in OPEN_STATUSES:
         flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
         return redirect(_back(case_id))
-    error, version, status = None, None, 200
-    if request.method == "POST":
-        try:
-            version = version_from(request.form)
-        except UserError as exc:
-            flash(str(exc), "error")
-            return redirect(_back(case_id))
-        try:
-            reason = reason_from(request.form)
-        except UserError as exc:
-            error, status = str(exc), 400  # shown on the form, next to the reason
+    form = CloseForm(data={"version": case.version})
+    status = 200
+    if form.is_submitted():
+        if not form.validate():
+            if "version" in form.errors or "csrf_token" in form.errors:
+                flash(first_error(form), "error")  # not the user's typing: nothing to show again
+                return redirect(_back(case_id))
+            status = 400
         else:
             try:
                 close_case(
-                    case, reason, actor=current_user, now=clock.now(), expected_version=version
+                    case,
+                    form.reason.data,
+                    actor=current_user,
+                    now=clock.now(),
+                    expected_version=form.version.data,
                 )
                 db.session.commit()
             except ConflictError as exc:
                 # The typed reason comes back with the case as it is now (its new version):
                 # closing again after a look is a deliberate choice.
                 db.session.rollback()
-                error, version, status = str(exc), case.version, 409
+                form.form_errors.append(str(exc))
+                form.version.data, form.version.raw_data = case.version, None
+                status = 409
             except UserError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
@@ -214,45 +219,43 @@ def close(case_id: int):
     return render_template(
         "programme/close.html",
         case=case,
-        error=error,
-        reason=request.form.get("reason", ""),
-        version=version or request.form.get("version") or case.version,
+        form=form,
         next_url=safe_next(request.values.get("next")),
     ), status
 
 
-def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
+def _bulk_items(form: BulkForm, filters_args) -> list[tuple[int, int | None]]:
     """The chosen cases: 'id:version' checkboxes, or every case matching the saved filters."""
-    if request.form.get("all_matching") == "1":
+    if form.all_matching.data == "1":
         filters, _errors = CaseFilters.from_args(filters_args)
         return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
-    items = []
-    for raw in request.form.getlist("case"):
-        case_id, _, version = raw.partition(":")
-        if case_id.isdigit() and version.isdigit():
-            items.append((int(case_id), int(version)))
-    return items
+    return list(form.case.data or [])
 
 
 @bp.post("/cases/bulk")
 @programme_required
 def bulk():
-    filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
-    back = url_for("programme.cases", **filters_args)
-    items = _bulk_items(filters_args)
+    form = BulkForm()
+    form.validate()
+    filters_args = MultiDict(parse_qsl(form.filters.data or "", keep_blank_values=False))
+    back_args: dict[str, Any] = filters_args.to_dict(flat=False)
+    back = url_for("programme.cases", **back_args)
+    items = _bulk_items(form, filters_args)
     if not items:
         flash("Select at least one case (or all cases matching the filters).", "error")
         return redirect(back)
-    action = request.form.get("action", "")
+    action = form.action.data or ""
+    if action == "assign" and form.rep_id.errors:
+        flash(form.rep_id.errors[0], "error")
+        return redirect(back)
     try:
-        rep = rep_from(request.form) if action == "assign" else None
         outcome = bulk_change(
             items,
             action,
             actor=current_user,
             now=clock.now(),
-            rep=rep,
-            reason=(request.form.get("reason") or "")[:MAX_REASON],
+            rep=form.rep_id.data if action == "assign" else None,
+            reason=form.reason.data or "",
         )
         db.session.commit()
     except UserError as exc:
