@@ -36,6 +36,7 @@ from app.web.listing import without_empty_parameters
 from app.web.programme import bp, display
 from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
+from app.web.saving import REFUSED, commit_or_flash
 
 display.register(bp)
 
@@ -157,18 +158,16 @@ def assign(case_id: int):
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(_back(case_id))
-    try:
-        event = assign_case(
+    event = commit_or_flash(
+        lambda: assign_case(
             case,
             form.rep_id.data,
             actor=current_user,
             now=clock.now(),
             expected_version=form.version.data,
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if event is REFUSED:
         return redirect(_back(case_id))
     if event is None:
         flash(f"Case #{case_id} was already assigned that way: nothing changed.", "info")
@@ -248,8 +247,8 @@ def bulk():
     if action == "assign" and form.rep_id.errors:
         flash(form.rep_id.errors[0], "error")
         return redirect(back)
-    try:
-        outcome = bulk_change(
+    outcome = commit_or_flash(
+        lambda: bulk_change(
             items,
             action,
             actor=current_user,
@@ -257,10 +256,8 @@ def bulk():
             rep=form.rep_id.data if action == "assign" else None,
             reason=form.reason.data or "",
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if outcome is REFUSED:
         return redirect(back)
     return render_template(
         "programme/bulk_result.html", outcome=outcome, action=BULK_ACTIONS[action], back=back
