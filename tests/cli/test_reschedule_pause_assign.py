@@ -330,3 +330,19 @@ def test_a_bad_pause_is_refused_with_its_message_typing_kept_and_nothing_changed
     long = pause_by_web(client, case, "2026-12-20", "x" * 501)
     assert long.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_pause_on_a_stale_page_is_refused_with_the_typing_kept(app, client, freeze_clock):
+    case, _area = programme_with_actions(date(2026, 11, 2), [date(2026, 11, 30)])
+    freeze_clock(NOW)
+    login_as(client, case.rep)
+    response = post_form(
+        client,
+        f"/cases/{case.id}/reminders/pause",
+        {"paused_until": "2026-12-20", "pause_reason": "Break", "version": str(case.version - 1)},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Break</textarea>" in html and 'value="2026-12-20"' in html
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).reminders_paused_until is None

@@ -403,12 +403,11 @@ def pause_reminders(case_id: int):
             expected_version=form.version_number(),
         ),
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, pause_form=form)
-    if outcome == "done":
-        held = f" {cancelled} queued email(s) cancelled." if cancelled else ""
-        until = london_day_words(form.paused_until.data)
-        flash(f"Partnership reminders paused until {until}.{held}", "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), pause_form=form)
+    held = f" {cancelled} queued email(s) cancelled." if cancelled else ""
+    until = london_day_words(form.paused_until.data)
+    flash(f"Partnership reminders paused until {until}.{held}", "success")
     return _back(case_id, "reminders")
 
 
@@ -426,9 +425,9 @@ def resume_reminders(case_id: int):
             case, actor=current_user, now=clock.now(), expected_version=form.version_number()
         ),
     )
-    if outcome == "invalid":
+    if outcome != "done":
         flash(" ".join(form.form_errors) or "The reminders were not changed.", "error")
-    elif outcome == "done":
+    else:
         flash("Partnership reminders resumed: the next sweep queues what is due.", "success")
     return _back(case_id, "reminders")
 
