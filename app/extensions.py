@@ -1,10 +1,11 @@
-"""Flask extensions, created unbound here and bound in create_app()."""
+"""Flask extensions, created unbound here and bound in create_app().
+
+Flask-Migrate (Alembic) is not here: it loads only for `flask db …` (app.init_migrations)."""
 
 from __future__ import annotations
 
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -25,7 +26,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
