@@ -4,6 +4,8 @@ Flask-Migrate (Alembic) is not here: it loads only for `flask db …` (app.init_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
@@ -26,6 +28,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of our models: Flask-SQLAlchemy's db.Model at run time, which a type checker
+# cannot see through, so it checks against the declarative base it is built from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()

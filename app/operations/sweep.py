@@ -1,4 +1,4 @@
-"""The reminder sweep (SPEC 2.5): read every open case in a few set-based queries, ask the
+"""The reminder sweep (docs/reminders.md): read every open case in a few set-based queries, ask the
 reminder rules what is due, render it, and enqueue it in the outbox.
 
 The sweep may run at any time, any number of times, from any number of processes: the outbox's
@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
 from app.operations.optout import optout_link, optout_serializer
+from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
 from app.rules.criteria import Thresholds
 from app.rules.distance import describe_distance, distance_to_criteria
@@ -35,6 +36,7 @@ from app.rules.reminders import (
     due_reminders,
 )
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
+from app.settings import criteria_thresholds
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
@@ -327,6 +329,9 @@ class MailRenderer:
             "day": day_words,
             "moment": moment_words,
             "london_day": london_date,
+            # The sender puts each contact's fresh personal link in place of this.
+            "partnership_url": LINK_PLACEHOLDER,
+            "link_days": config["PARTNERSHIP_LINK_DAYS"],
         }
         self.serializer = optout_serializer()
         self.links: dict[int, str] = {}
@@ -334,7 +339,7 @@ class MailRenderer:
 
     @property
     def thresholds(self) -> Thresholds:
-        return Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
+        return criteria_thresholds()
 
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:

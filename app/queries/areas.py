@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -12,12 +13,12 @@ from sqlalchemy.orm import aliased, joinedload
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
 
 PER_PAGE = 50
 AREA_FLAGS = {
-    "under_criteria": "Under criteria",
-    "at_threshold": "At threshold",
+    Flag.UNDER_CRITERIA: FLAG_WORDS[Flag.UNDER_CRITERIA],
+    Flag.AT_THRESHOLD: "At threshold",
     "within": "Within criteria",
     "no_data": "No membership figures yet",
 }
@@ -98,7 +99,7 @@ def seen_by_rep(rep_id: int):
 def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     if not viewer.is_programme:
         query = query.where(seen_by_rep(viewer.id))
-    if f.flag in ("under_criteria", "at_threshold"):
+    if f.flag in FLAGS:
         query = query.where(Area.current_flag == f.flag)
     elif f.flag == "within":
         query = query.where(Area.current_flag.is_(None), Area.current_snapshot_on.is_not(None))
@@ -118,8 +119,8 @@ def _ordered(query: Select, sort: str) -> Select:
         return query.order_by(Area.name, Area.code)
     if sort == "flag":
         rank = case(
-            (Area.current_flag == "under_criteria", 0),
-            (Area.current_flag == "at_threshold", 1),
+            (Area.current_flag == Flag.UNDER_CRITERIA, 0),
+            (Area.current_flag == Flag.AT_THRESHOLD, 1),
             (Area.current_snapshot_on.is_(None), 3),
             else_=2,
         )
@@ -157,8 +158,8 @@ def area_page(
         .outerjoin(User, Area.rep_id == User.id)
         .outerjoin(Case, and_(Case.area_id == Area.id, Case.status.in_(OPEN_STATUSES)))
     )
-    query = _ordered(_filtered(query, f, viewer), f.sort)
-    query = query.limit(per_page).offset((page - 1) * per_page)
+    paged: Select[Any] = _ordered(_filtered(query, f, viewer), f.sort)
+    paged = paged.limit(per_page).offset((page - 1) * per_page)
     rows = [
         AreaRow(
             code=code,
@@ -185,7 +186,7 @@ def area_page(
             as_of,
             case_id,
             case_status,
-        ) in db.session.execute(query)  # fmt: skip
+        ) in db.session.execute(paged)  # fmt: skip
     ]
     return rows, total, page
 

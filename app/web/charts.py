@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from app.queries.insights_view import Chart
+from app.queries.chart import Chart
 
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 

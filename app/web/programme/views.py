@@ -4,9 +4,10 @@ queue, assigning a case and closing it."""
 from __future__ import annotations
 
 from math import ceil
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -22,7 +23,7 @@ from app.queries.case_list import (
     PER_PAGE,
     all_case_rows,
     assignable_users,
-    case_page,
+    list_page,
     region_choices,
     rep_choices,
     unassigned_open_cases,
@@ -31,11 +32,10 @@ from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
-from app.web.programme import display
+from app.web.programme import bp, display
 from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
 from app.web.redirects import safe_next
 
-bp = Blueprint("programme", __name__)
 display.register(bp)
 
 CSV_HEADER = (
@@ -74,7 +74,7 @@ def cases():
         return clean
     filters, errors = CaseFilters.from_args(request.args)
     now = clock.now()
-    rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
+    rows, total = list_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
     return render_template(
@@ -145,11 +145,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = safe_next(request.values.get("next"))
-    if target:
-        return target
-    url = display.case_url(case_id)
-    return url if url != "#" else url_for("programme.cases")
+    return safe_next(request.values.get("next")) or display.case_url(case_id)
 
 
 @bp.post("/cases/<int:case_id>/assign")
@@ -219,7 +215,7 @@ def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
     if request.form.get("all_matching") == "1":
         filters, _errors = CaseFilters.from_args(filters_args)
         return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
-    items = []
+    items: list[tuple[int, int | None]] = []
     for raw in request.form.getlist("case"):
         case_id, _, version = raw.partition(":")
         if case_id.isdigit() and version.isdigit():
@@ -231,7 +227,8 @@ def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
 @programme_required
 def bulk():
     filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
-    back = url_for("programme.cases", **filters_args)
+    back_args: dict[str, Any] = filters_args.to_dict(flat=False)
+    back = url_for("programme.cases", **back_args)
     items = _bulk_items(filters_args)
     if not items:
         flash("Select at least one case (or all cases matching the filters).", "error")
