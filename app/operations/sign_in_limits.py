@@ -63,6 +63,8 @@ def take_attempt(email: str, address: str, *, now: datetime) -> bool:
 def take_request(name: str, key: str, limit: str, *, now: datetime) -> bool:
     """Count one request for `key` against `limit` (Flask-Limiter syntax, e.g. "30 per 15
     minutes") in the same storage as sign-in attempts; False when the limit is reached."""
+    from limits import parse
+
     allowed = _hit(Limit(name, f"{name}:{key}", parse(limit)), now)
     if not allowed:
         log.warning("request limit %s reached", name)
