@@ -32,6 +32,8 @@ class Bench:
     today: date
     # Medians by short name ("import", "p95: dashboard", …): the growth table's cells.
     figures: dict[str, float] = field(default_factory=dict)
+    # SQL statements per page (or why not measured), for the growth table.
+    query_counts: dict[str, object] = field(default_factory=dict)
 
     def record(self, name: str, values: list[float]) -> list[float]:
         if values:

@@ -21,7 +21,7 @@ TARGET = 1.0
 
 def measure_worker_start(bench: Bench) -> None:
     for preload in (True, False):
-        what = "first request of a new gunicorn worker (signed-in My cases), " + (
+        what = "first request of a new gunicorn worker (signed-in case list), " + (
             "app preloaded" if preload else "app loaded in the worker (no --preload)"
         )
         target = f"< {TARGET:g} s" if preload else "— (for reference)"
