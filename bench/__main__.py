@@ -182,8 +182,11 @@ def grow(db: Database, programme: data.Programme, now: datetime, last: bool):
     bench.query_counts.update(queries.page_queries(app, loaded))
     plan_text = ""
     if last:
-        found, large = plans.page_plans(app, loaded)
-        plan_text = plans.markdown(found, large, db.kind, programme.label)
+        try:
+            found, large = plans.page_plans(app, loaded)
+            plan_text = plans.markdown(found, large, db.kind, programme.label)
+        except Exception as exc:
+            plan_text = f"## Query plans at {programme.label}, {db.kind}\n\nNot read: {exc}\n"
     release(app)
     return bench, plan_text
 
@@ -224,8 +227,11 @@ def run_all(report, db, folder, small, large, runs, quick, now) -> Bench:
     queries.add_rows(report, small_counts, large_counts, (small.label, large.label))
     bench.query_counts.update(large_counts)
     if not quick and large.factor == JUDGED:
-        found, tables = plans.page_plans(app, loaded)
-        report.notes.append(_plan_summary(found, tables))
+        try:
+            found, tables = plans.page_plans(app, loaded)
+            report.notes.append(_plan_summary(found, tables))
+        except Exception as exc:  # the plans are a note: their failure must not lose the run
+            report.notes.append(f"Query plans: not read ({exc.__class__.__name__}: {exc}).")
     release(app)
     notes(report, large, files, loaded, loaded_small, sweep_line, pages_note, db)
     return bench
