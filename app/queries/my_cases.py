@@ -13,7 +13,14 @@ from app.models import Action, ActionPlan, Area, Case, User
 from app.queries.case_filters import overdue_clause
 from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    REASON_WORDS,
+    STATUS_WORDS,
+    ActionStatus,
+    CaseStatus,
+)
 from app.settings import stale_after_days
 
 
@@ -71,7 +78,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
             sql_case((overdue, 0), else_=1),
             sql_case((escalated, 0), else_=1),
             # Within the same urgency, cases nobody has contacted yet come first.
-            sql_case((Case.status == "new", 0), else_=1),
+            sql_case((Case.status == CaseStatus.NEW, 0), else_=1),
             Case.last_activity_at,
             Case.id,
         )
@@ -94,7 +101,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
             distance=_distance_words(r.current_members, r.current_residents),
             overdue=bool(r.overdue),
             escalated=(r.escalated_count or 0) > 0,
-            new=r.status == "new",
+            new=r.status == CaseStatus.NEW,
             stale=r.last_activity_at < stale_before,
             last_activity_at=r.last_activity_at,
             next_action=next_actions.get(r.id),
@@ -116,7 +123,7 @@ def _next_actions(case_ids: list[int], today: date) -> dict[int, NextAction]:
     rows = db.session.execute(
         select(ActionPlan.case_id, Action.description, Action.due_on)
         .join(Action.plan)
-        .where(ActionPlan.case_id.in_(case_ids), Action.status == "open")
+        .where(ActionPlan.case_id.in_(case_ids), Action.status == ActionStatus.OPEN)
         .order_by(ActionPlan.case_id, Action.due_on.is_(None), Action.due_on, Action.id)
     )
     found: dict[int, NextAction] = {}
