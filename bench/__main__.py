@@ -48,6 +48,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="1,10,30",
         help="sizes to measure, times the real programme (default 1,10,30; 10 is judged)",
     )
+    parser.add_argument(
+        "--judge-at",
+        type=float,
+        default=JUDGED,
+        help="the size judged against the targets, N runs each (default 10)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the Markdown table")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (SQLite, CSVs)")
     args = parser.parse_args(argv)
@@ -69,45 +75,61 @@ def databases(quick: bool, folder: Path) -> list[Database]:
     return [Database(folder / "sqlite")] + ([Database(folder / "postgresql", url)] if url else [])
 
 
+class Results:
+    """What the run has found so far, written out after every database and every size, so a
+    run cut short still leaves its table."""
+
+    def __init__(self, args, output: Path) -> None:
+        self.args, self.output = args, output
+        self.growth = Growth()
+        self.sections: list[str] = []
+        self.reports: list[Report] = []
+        self.started = time.perf_counter()
+        self.load_before = os.getloadavg()[0]
+
+    def text(self, final: bool) -> str:
+        machine = (
+            f"Machine: {os.cpu_count()} CPUs shared with other sessions; load average "
+            f"{self.load_before:.1f} at the start and {os.getloadavg()[0]:.1f} "
+            f"{'at the end' if final else 'now'} (timings are noisy). Whole bench"
+            f"{'' if final else ' so far (still running)'}: "
+            f"{time.perf_counter() - self.started:.0f} s."
+        )
+        text = "\n".join(r.markdown() for r in self.reports)
+        if not self.args.quick and self.growth.points:
+            text += "\n" + self.growth.markdown()
+            try:
+                self.growth.chart(ROOT / "bench" / "growth.svg")
+                text += "\nChart: [bench/growth.svg](growth.svg): seconds and p95 against size.\n"
+            except Exception as exc:  # the table stands without the chart
+                text += f"\nChart not drawn: {exc.__class__.__name__}: {exc}\n"
+        return text + "".join("\n" + s for s in self.sections) + f"\n- {machine}\n"
+
+    def write(self, final: bool = False) -> str:
+        text = self.text(final)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.output.write_text(text, encoding="utf-8")
+        return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     output = args.output or ROOT / "bench" / ("results-quick.md" if args.quick else "results.md")
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     now = datetime.now(UTC).replace(microsecond=0)
-    started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    growth = Growth()
-    sections: list[str] = []
-    reports: list[Report] = []
+    results = Results(args, output)
     try:
         for db in databases(args.quick, folder):
             db.folder.mkdir(parents=True, exist_ok=True)
-            report, extra = bench_database(args, db, now, growth)
-            reports.append(report)
-            sections += extra
+            bench_database(args, db, now, results)
+            results.write()
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    load_after = os.getloadavg()[0]
-    machine = (
-        f"Machine: {os.cpu_count()} CPUs shared with other sessions; load average "
-        f"{load_before:.1f} at the start and {load_after:.1f} at the end (timings are noisy). "
-        f"Whole bench: {time.perf_counter() - started:.0f} s."
-    )
-    text = "\n".join(r.markdown() for r in reports)
-    if not args.quick and growth.points:
-        text += "\n" + growth.markdown()
-        try:
-            growth.chart(ROOT / "bench" / "growth.svg")
-            text += "\nChart: [bench/growth.svg](growth.svg): seconds and p95 against size.\n"
-        except Exception as exc:  # the table stands without the chart
-            text += f"\nChart not drawn: {exc.__class__.__name__}: {exc}\n"
-    text += "".join("\n" + s for s in sections) + f"\n- {machine}\n"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    text = results.write(final=True)
     print("\n" + text)
     print(f"Written to {output}")
-    if any(r.failed for r in reports):
+    if any(r.failed for r in results.reports):
         print(
             "FAILED: a query-count check missed or a step broke (see the table).", file=sys.stderr
         )
@@ -115,40 +137,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def bench_database(args, db: Database, now: datetime, growth: Growth) -> tuple[Report, list[str]]:
+def bench_database(args, db: Database, now: datetime, results: Results) -> None:
     """The judged run on `db`, then the other sizes' growth points and the query plans."""
     quick = args.quick
     runs = 1 if quick else args.runs
     small, large = (
         (data.Programme(0.2), data.Programme(1))
         if quick
-        else (data.Programme(1), data.Programme(JUDGED))
+        else (data.Programme(args.judge_at / 10), data.Programme(args.judge_at))
     )
     mode = "--quick" if quick else "full"
     report = Report(
         f"Benchmark ({mode}): the programme at {large.label}, {db.kind}, {now:%Y-%m-%d %H:%M} UTC"
     )
-    sections: list[str] = []
+    results.reports.append(report)
     try:
-        bench = run_all(report, db, db.folder, small, large, runs, quick, now)
+        bench = run_all(report, db, db.folder, small, large, runs, quick, now, args.judge_at)
         if not quick:
-            growth.add(point(bench))
+            results.growth.add(point(bench))
     except Exception as exc:  # a broken step still leaves a table saying what broke
         report.add(errored("bench run", "completes", exc))
-        return report, sections
+        return
     if quick:
-        return report, sections
-    others = [f for f in args.scales if f != JUDGED]
-    for factor in others:
+        return
+    for factor in [f for f in args.scales if f != args.judge_at]:
+        results.write()
         programme = data.Programme(factor)
         try:
             bench, plan_text = grow(db, programme, now, last=factor == max(args.scales))
-            growth.add(point(bench))
+            results.growth.add(point(bench))
             if plan_text:
-                sections.append(plan_text)
+                results.sections.append(plan_text)
         except Exception as exc:
             report.add(errored(f"growth at {programme.label}", "completes", exc))
-    return report, sections
 
 
 def point(bench: Bench) -> Point:
@@ -191,7 +212,7 @@ def grow(db: Database, programme: data.Programme, now: datetime, last: bool):
     return bench, plan_text
 
 
-def run_all(report, db, folder, small, large, runs, quick, now) -> Bench:
+def run_all(report, db, folder, small, large, runs, quick, now, judged=JUDGED) -> Bench:
     today = now.date()
     print(f"Loading the {small.label} programme (for the query-count comparison)…", flush=True)
     files = load.prepare(small, db, folder / "small", today)
@@ -226,7 +247,7 @@ def run_all(report, db, folder, small, large, runs, quick, now) -> Bench:
     large_counts["sweep"] = queries.sweep_queries(app, now)
     queries.add_rows(report, small_counts, large_counts, (small.label, large.label))
     bench.query_counts.update(large_counts)
-    if not quick and large.factor == JUDGED:
+    if not quick and large.factor == judged:
         try:
             found, tables = plans.page_plans(app, loaded)
             report.notes.append(_plan_summary(found, tables))
