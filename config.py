@@ -32,6 +32,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite only: how long a write waits for another's write lock (an import holds it a few
+    # seconds); then the web answers "busy, try again" (503) with the typed input kept. Below
+    # a WSGI server's worker timeout (gunicorn: 30 s).
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 15)
     # Level of the app's operator log lines (logger "app"), written to stderr.
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 
@@ -113,6 +117,14 @@ class Config:
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: trust
     # none, the headers are ignored).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Two-factor sign-in (time-based codes from an authenticator app). When required, an
+    # administrator without it is sent to set it up at sign-in and can use nothing else until
+    # it is on. On by default, except in demo mode (whose shared demo logins have no phone).
+    ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", not _bool("DEMO_MODE"))
+    # The name authenticator apps show beside the account.
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Big Local follow-up")
+    # How long the code step may take after a correct password before signing in starts again.
+    TWO_FACTOR_STEP_MINUTES = _int("TWO_FACTOR_STEP_MINUTES", 5)
 
     BOOTSTRAP_SERVE_LOCAL = True
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED")
@@ -139,3 +151,5 @@ class TestConfig(Config):
     MAIL_SERVER = None
     SCHEDULER_ENABLED = False
     SERVER_NAME = None
+    # Tests sign administrators in without a code; the two-factor tests turn this on.
+    ADMIN_TWO_FACTOR_REQUIRED = False
