@@ -1,13 +1,13 @@
 """Index cases by the case they follow (the case page's "a later case" link scanned every case).
 
 Revision ID: 0007_h8_page_indexes
-Revises: 0006_h2_partnership_answers
+Revises: 0007_h1_two_factor
 """
 
 from alembic import op
 
 revision = "0007_h8_page_indexes"
-down_revision = "0006_h2_partnership_answers"
+down_revision = "0007_h1_two_factor"
 branch_labels = None
 depends_on = None
 
