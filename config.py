@@ -83,6 +83,11 @@ class Config:
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
 
+    # The dashboard's figures are kept per worker until a recorded change (a case event, an
+    # audit entry, a snapshot, a new case, action or user) or this many seconds, whichever is
+    # first (app/queries/freshness.py); 0: computed on every request.
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
+
     # Criteria (docs/rules.md#criteria): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
     # Residents must be strictly more than this share of the counted members ("1/2": over half).
@@ -136,6 +141,9 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Tests write rows directly (no events moving the data version): no dashboard cache, but
+    # tests/queries/test_freshness.py turns it on.
+    PAGE_CACHE_SECONDS = 0
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SESSION_COOKIE_SECURE = False

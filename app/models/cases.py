@@ -47,7 +47,7 @@ class Case(Model):
     resolved_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_reason: Mapped[str | None] = mapped_column(Text)
-    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     opened_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshots.id", ondelete="SET NULL")
     )
