@@ -3,14 +3,14 @@ reminder keys carry its due date (action:<id>:<due date>:...), so existing keys 
 with the action's current date and are not queued a second time under the new form.
 
 Revision ID: 0008_h4_reminder_pause
-Revises: 0007_h1_two_factor
+Revises: 0007_h8_page_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_h4_reminder_pause"
-down_revision = "0007_h1_two_factor"
+down_revision = "0007_h8_page_indexes"
 branch_labels = None
 depends_on = None
 
