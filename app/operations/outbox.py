@@ -30,11 +30,13 @@ from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.contacts import mark_bouncing
 from app.operations.errors import UserError
-from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS
+from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
 from app.operations.optout import unsubscribe_headers
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
+from app.rules.pause import is_paused
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +225,7 @@ def send_due(
                 summary.released = _release(messages[position:], worker)
                 break
             contact = contacts.get(message.contact_id)
-            gone = _cause_gone(message, closed_actions) or _address_gone(contact)
+            gone = _cause_gone(message, closed_actions, now) or _address_gone(contact)
             if contact is not None and contact.opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
@@ -356,7 +358,9 @@ def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
+def _cause_gone(
+    message: OutboxMessage, closed_actions: dict[int, str], now: datetime
+) -> str | None:
     """Why this message no longer applies (None: it still does)."""
     case = message.case
     if (
@@ -365,6 +369,11 @@ def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str |
         and message.kind not in KEPT_AFTER_CASE_ENDS
     ):
         return f"the case is {case.status}"
+    if message.kind in PARTNERSHIP_REMINDER_KINDS:
+        if case is not None and is_paused(case.reminders_paused_until, now):
+            return paused_reason(case.reminders_paused_until)
+        if message.contact_id is None:
+            return "the contact was removed"
     action_id = _action_id(message.key)
     if action_id in closed_actions:
         return (

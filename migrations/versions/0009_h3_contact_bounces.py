@@ -1,14 +1,14 @@
 """Contacts: an address the mail server refused for good is marked bouncing (when, the reply).
 
-Revision ID: 0008_h3_contact_bounces
-Revises: 0007_h1_two_factor
+Revision ID: 0009_h3_contact_bounces
+Revises: 0008_h4_reminder_pause
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_h3_contact_bounces"
-down_revision = "0007_h1_two_factor"
+revision = "0009_h3_contact_bounces"
+down_revision = "0008_h4_reminder_pause"
 branch_labels = None
 depends_on = None
 
