@@ -63,6 +63,8 @@ class Config:
     REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+    # A pause of a case's partnership reminders reaches at most this many days ahead.
+    REMINDER_PAUSE_MAX_DAYS = _int("REMINDER_PAUSE_MAX_DAYS", 366)
     # How long the personal link in a partnership email works (each new mail makes a new one).
     PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
     # Requests to the personal page, per link and per address (Flask-Limiter syntax; counted

@@ -38,6 +38,7 @@ from app.rules.vocabulary import (
     ActionStatus,
     CaseStatus,
     EventKind,
+    Owner,
 )
 from app.settings import criteria_thresholds
 
@@ -405,6 +406,7 @@ def edit_action(
     if not changed:
         return []
     before = _action_words(action)
+    _cancel_when_moved(action, due_on, owner, now)
     for name, value in new_values.items():
         setattr(action, name, value)
     record_event(
@@ -416,6 +418,16 @@ def edit_action(
         data={"action_id": action.id, "changed": changed},
     )
     return changed
+
+
+def _cancel_when_moved(action: Action, due_on: date | None, owner: str, now: datetime) -> None:
+    """A new due date restarts the action's reminders (their keys carry the date): what was
+    queued for the old date goes. So does mail to the partnership once it no longer owns it."""
+    if due_on != action.due_on:
+        was = day_words(action.due_on) if action.due_on else "no date"
+        cancel_for_action(action.id, f"the action was moved from {was} to {day_words(due_on)}", now)
+    elif owner != action.owner and action.owner == Owner.PARTNERSHIP:
+        cancel_for_action(action.id, "the action is no longer the partnership's", now)
 
 
 def complete_action(
