@@ -19,6 +19,7 @@ from app.operations.audit import record_audit
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_action
+from app.operations.rows import rowcount, table_of
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.versions import check_version
 from app.rules.calendar import day_words, london_date
@@ -186,16 +187,18 @@ def _first_contact(case: Case, actor: User, now: datetime) -> None:
         check_transition(case.status, target, actor.role, None)
     except TransitionError:
         return
-    table = Case.__table__
-    moved = db.session.execute(
-        update(table)
-        .where(table.c.id == case.id, table.c.status == CaseStatus.NEW.value)
-        .values(
-            status=target,
-            contacted_at=func.coalesce(table.c.contacted_at, now),
-            version=table.c.version + 1,
+    table = table_of(Case)
+    moved = rowcount(
+        db.session.execute(
+            update(table)
+            .where(table.c.id == case.id, table.c.status == CaseStatus.NEW.value)
+            .values(
+                status=target,
+                contacted_at=func.coalesce(table.c.contacted_at, now),
+                version=table.c.version + 1,
+            )
         )
-    ).rowcount
+    )
     db.session.refresh(case, ["status", "contacted_at", "version"])
     if moved:
         words = f"Status changed to {STATUS_WORDS[target]}"
@@ -330,8 +333,8 @@ def _action_words(action: Action) -> str:
 
 def _plan_for(case: Case, now: datetime) -> ActionPlan:
     if case.plan is None:
-        plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
-        db.session.add(plan)
+        case.plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
+        db.session.add(case.plan)
     return case.plan
 
 
