@@ -21,12 +21,27 @@ AREA_FLAGS = {
     "within": "Within criteria",
     "no_data": "No membership figures yet",
 }
-AREA_SORTS = {
-    "code": "Area code",
-    "name": "Area name",
-    "flag": "Most concerning first",
-    "members": "Fewest members first",
+# Sortable columns of the areas list; a sort is a column, or '-' and a column for descending.
+AREA_SORT_COLUMNS = {
+    "code": "Area",
     "rep": "Rep",
+    "members": "Members / residents",
+    "flag": "Current evaluation",
+    "as_of": "As of",
+}
+AREA_SORTS = {
+    "code": "Area code, A to Z",
+    "-code": "Area code, Z to A",
+    "name": "Area name, A to Z",
+    "-name": "Area name, Z to A",
+    "flag": "Most concerning first",
+    "-flag": "Least concerning first",
+    "members": "Fewest members first",
+    "-members": "Most members first",
+    "rep": "Rep, A to Z",
+    "-rep": "Rep, Z to A",
+    "as_of": "Oldest figures first",
+    "-as_of": "Newest figures first",
 }
 
 
@@ -113,24 +128,35 @@ def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     return query
 
 
-def _ordered(query: Select, sort: str) -> Select:
-    if sort == "name":
-        return query.order_by(Area.name, Area.code)
-    if sort == "flag":
-        rank = case(
+def _area_sort_key(column: str):
+    if column == "flag":
+        return case(
             (Area.current_flag == "under_criteria", 0),
             (Area.current_flag == "at_threshold", 1),
             (Area.current_snapshot_on.is_(None), 3),
             else_=2,
         )
-        return query.order_by(rank, Area.current_members, Area.code)
-    if sort == "members":
-        return query.order_by(
-            case((Area.current_members.is_(None), 1), else_=0), Area.current_members, Area.code
-        )
-    if sort == "rep":
-        return query.order_by(case((User.name.is_(None), 1), else_=0), User.name, Area.code)
-    return query.order_by(Area.code)
+    return {
+        "code": Area.code,
+        "name": Area.name,
+        "members": Area.current_members,
+        "rep": User.name,
+        "as_of": Area.current_snapshot_on,
+    }[column]
+
+
+def _ordered(query: Select, sort: str) -> Select:
+    """Order by the chosen sort, empty values last either way; ties by members (for the flag)
+    and area code, so the order is stable across pages."""
+    column = sort.removeprefix("-")
+    key = _area_sort_key(column)
+    direction = key.desc() if sort.startswith("-") else key.asc()
+    ties = [Area.current_members, Area.code] if column == "flag" else [Area.code]
+    if column == "code":
+        return query.order_by(direction)
+    if column in ("members", "rep", "as_of"):
+        return query.order_by(case((key.is_(None), 1), else_=0), direction, *ties)
+    return query.order_by(direction, *ties)
 
 
 def area_page(
