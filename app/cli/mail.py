@@ -1,13 +1,11 @@
-"""`flask outbox send` delivers due mail; `flask scheduler` runs the periodic jobs."""
+"""`flask outbox send` delivers due mail (`flask scheduler`, in cli/scheduler.py, runs it every
+minute)."""
 
 from __future__ import annotations
 
-import logging
-import signal
 from datetime import datetime
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.moments import now_option
@@ -36,31 +34,4 @@ def send_command(now: datetime, batch: int) -> None:
         raise SystemExit(1)  # delivered nothing because the server failed: a cron job sees it
 
 
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command() -> None:
-    """Run the sweep, the sender and the weekly digests until stopped (Ctrl+C)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from app.scheduler import TIMEZONE, add_jobs, make_holder, release_all
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    app = current_app._get_current_object()
-    holder = make_holder("scheduler")
-    scheduler = BlockingScheduler(timezone=TIMEZONE)
-    add_jobs(scheduler, app, holder)
-    # A service manager stops us with SIGTERM: end the loop as Ctrl+C would.
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    click.echo(f"Scheduler {holder} running (Europe/London); Ctrl+C to stop.")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        release_all(app, holder)
-        click.echo("Scheduler stopped.")
-
-
-commands = [outbox_group, scheduler_command]
+commands = [outbox_group]

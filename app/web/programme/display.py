@@ -1,14 +1,15 @@
 """How the programme and areas pages show things: dates in Europe/London, flags and reasons
-in words, links to pages that may not exist yet. Registered per blueprint."""
+in words, links to case pages. Registered per blueprint."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, url_for
 
 from app.queries.case_filters import CaseFilters
 from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS, STATUS_WORDS
+from app.settings import stale_after_days
 from app.web.filters import london_date
 from app.web.listing import FilterTag, filter_tags
 
@@ -30,7 +31,6 @@ _CASE_CHECKS = (
     ("overdue", "Has overdue actions"),
     ("escalated", "Was escalated"),
     ("returned", "Returned within criteria"),
-    ("stale", "No activity for 28 days"),
 )
 _CASE_DATES = (
     ("opened_from", "Opened from"),
@@ -58,6 +58,8 @@ def case_filter_tags(f: CaseFilters, rep_names: dict[int, str]) -> list[FilterTa
     if f.area:
         chosen.append(("area", f"Area: {f.area}"))
     chosen += [(name, label) for name, label in _CASE_CHECKS if getattr(f, name)]
+    if f.stale:
+        chosen.append(("stale", f"No activity for {stale_after_days()} days"))
     if f.reached:
         chosen.append(("reached", f"Reached: {status_words(f.reached)}"))
     if f.cohort is not None:
@@ -71,9 +73,7 @@ def case_filter_tags(f: CaseFilters, rep_names: dict[int, str]) -> list[FilterTa
 
 
 def case_url(case_id: int) -> str:
-    """The rep's case page (blueprint `cases`), or '#' while it does not exist."""
-    if "cases.show" not in current_app.view_functions:
-        return "#"
+    """The case page."""
     return url_for("cases.show", case_id=case_id)
 
 
