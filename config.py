@@ -61,6 +61,12 @@ class Config:
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
     # How long the personal link in a partnership email works (each new mail makes a new one).
     PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
+    # Requests to the personal page, per link and per address (Flask-Limiter syntax; counted
+    # where sign-in attempts are). An update takes a handful of requests; a probe takes many.
+    PARTNERSHIP_LIMIT_PER_TOKEN = os.environ.get("PARTNERSHIP_LIMIT_PER_TOKEN", "40 per 15 minutes")
+    PARTNERSHIP_LIMIT_PER_ADDRESS = os.environ.get(
+        "PARTNERSHIP_LIMIT_PER_ADDRESS", "120 per 15 minutes"
+    )
 
     # Outbox sender: a temporary failure (server down, 4xx, a relay refusing everything) backs
     # the whole sender off, from this many seconds doubling up to 15 minutes, and never fails a
