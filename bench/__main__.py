@@ -29,6 +29,7 @@ from bench.measure import (
 )
 from bench.pages import measure_pages
 from bench.report import Report, errored
+from bench.search_speed import measure_search
 from bench.web_import import measure_web_import
 
 
@@ -122,6 +123,7 @@ def run_all(report, db, folder, small, large, runs, quick, now) -> None:
     large_counts = queries.page_queries(app, loaded)
     large_counts["sweep"] = queries.sweep_queries(app, now)
     queries.add_rows(report, small_counts, large_counts, (small.label, large.label))
+    measure_search(bench, loaded, 5 if quick else 20)  # last: it adds notes to the cases
     release(app)
     notes(report, large, files, loaded, loaded_small, sweep_line, pages_note, db)
 
