@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, String, case, cast, func, or_, select
 
 from app.extensions import db
-from app.models import Area, Case, CaseEvent, Contact, RosterEntry, Snapshot, User
+from app.models import Area, Case, CaseEvent, Contact, Person, RosterEntry, Snapshot, User
 from app.queries.areas import seen_by_rep
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,11 @@ def _rank(term: str, *columns):
 
 
 def _contains(term: str, *columns):
+    """`term` (lower case) anywhere in any column, ignoring case. SQLite's LIKE already ignores
+    ASCII case, as its lower() does (neither folds other letters), so there the column is
+    matched as it is: no function call per row on the scan."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return or_(*(c.contains(term, autoescape=True) for c in columns))
     return or_(*(func.lower(c).contains(term, autoescape=True) for c in columns))
 
 
@@ -168,16 +173,18 @@ def _contacts(term: str, viewer: User) -> Group:
 
 
 def _members(term: str, viewer: User) -> Group:
-    """Distinct people (per area) on any roster of the area, by name."""
+    """Distinct people (per area) on any roster of the area, by their latest name: matched on
+    the people (one row each), then their roster lines found by index."""
     group = Group("members", "Partnership members")
-    name = func.min(RosterEntry.name)
     query = (
-        select(name, Area.code, Area.name)
+        select(Person.name, Area.code, Area.name)
+        .select_from(Person)
+        .join(RosterEntry, RosterEntry.person_ref == Person.id)
         .join(Snapshot, Snapshot.id == RosterEntry.snapshot_id)
         .join(Area, Area.id == Snapshot.area_id)
-        .where(_contains(term, RosterEntry.name))
-        .group_by(RosterEntry.person_ref, Area.id, Area.code, Area.name)
-        .order_by(func.min(_rank(term, RosterEntry.name)), name, Area.code)
+        .where(_contains(term, Person.name))
+        .group_by(Person.id, Person.name, Area.id, Area.code, Area.name)
+        .order_by(_rank(term, Person.name), Person.name, Area.code)
     )
     if not viewer.is_programme:
         query = query.where(seen_by_rep(viewer.id))
