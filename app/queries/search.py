@@ -1,10 +1,12 @@
 """Search from the header box: cases, areas, reps, contacts, partnership members and notes.
 
-Plain matching rather than full-text search: each kind is one query with LIKE on lower(column)
-(wildcards in the term escaped), ranked exact match first, then prefix, then contains, limited
-to a page of hits with a window count of all matches. A contains match scans the column: its
-speed is measured in `make bench` (the search row). A rep's search runs through the same
-visibility rules as their pages (`seen_by_rep`, their own cases)."""
+Plain matching rather than full-text search: each kind is one query with a case-insensitive
+LIKE (wildcards in the term escaped), ranked exact match first, then prefix, then contains,
+limited to a page of hits with a window count of all matches. A contains match scans the
+column, so each scan is kept narrow: notes by the event-kind index, members on the people
+table (one row per person); its speed at 10× is in `make bench` (bench/search_speed.py). A
+rep's search runs through the same visibility rules as their pages (`seen_by_rep`, their own
+cases)."""
 
 from __future__ import annotations
 
