@@ -18,6 +18,7 @@ from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
 from app.operations.text import parse_count
+from app.operations.versions import ConflictError
 from app.queries.case_filters import SORT_COLUMNS, SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
@@ -36,6 +37,7 @@ from app.web.listing import sort_headers, without_empty_parameters
 from app.web.programme import bp, display
 from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
+from app.web.saving import REFUSED, commit_or_flash
 
 display.register(bp)
 
@@ -161,18 +163,16 @@ def assign(case_id: int):
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(_back(case_id))
-    try:
-        event = assign_case(
+    event = commit_or_flash(
+        lambda: assign_case(
             case,
             form.rep_id.data,
             actor=current_user,
             now=clock.now(),
             expected_version=form.version.data,
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if event is REFUSED:
         return redirect(_back(case_id))
     if event is None:
         flash(f"Case #{case_id} was already assigned that way: nothing changed.", "info")
@@ -189,11 +189,13 @@ def close(case_id: int):
         flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
         return redirect(_back(case_id))
     form = CloseForm(data={"version": case.version})
+    status = 200
     if form.is_submitted():
         if not form.validate():
             if "version" in form.errors or "csrf_token" in form.errors:
                 flash(first_error(form), "error")  # not the user's typing: nothing to show again
                 return redirect(_back(case_id))
+            status = 400
         else:
             try:
                 close_case(
@@ -204,18 +206,26 @@ def close(case_id: int):
                     expected_version=form.version.data,
                 )
                 db.session.commit()
+            except ConflictError as exc:
+                # The typed reason comes back with the case as it is now (its new version):
+                # closing again after a look is a deliberate choice.
+                db.session.rollback()
+                form.form_errors.append(str(exc))
+                form.version.data, form.version.raw_data = case.version, None
+                status = 409
             except UserError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
                 return redirect(_back(case_id))
-            flash(f"{case.area.code}, case #{case_id} is closed.", "success")
-            return redirect(_back(case_id))
+            else:
+                flash(f"{case.area.code}, case #{case_id} is closed.", "success")
+                return redirect(_back(case_id))
     return render_template(
         "programme/close.html",
         case=case,
         form=form,
         next_url=safe_next(request.values.get("next")),
-    ), (400 if form.errors else 200)
+    ), status
 
 
 def _bulk_items(form: BulkForm, filters_args) -> list[tuple[int, int | None]]:
@@ -242,8 +252,8 @@ def bulk():
     if action == "assign" and form.rep_id.errors:
         flash(form.rep_id.errors[0], "error")
         return redirect(back)
-    try:
-        outcome = bulk_change(
+    outcome = commit_or_flash(
+        lambda: bulk_change(
             items,
             action,
             actor=current_user,
@@ -251,10 +261,8 @@ def bulk():
             rep=form.rep_id.data if action == "assign" else None,
             reason=form.reason.data or "",
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if outcome is REFUSED:
         return redirect(back)
     return render_template(
         "programme/bulk_result.html", outcome=outcome, action=BULK_ACTIONS[action], back=back

@@ -1,14 +1,14 @@
 """Index case events by kind and time: the search's notes are read by kind, not by scanning
 every event (also the digests' news by kind and time).
 
-Revision ID: 0007_h7_search_indexes
-Revises: 0006_h2_partnership_answers
+Revision ID: 0009_h7_search_indexes
+Revises: 0008_h4_reminder_pause
 """
 
 from alembic import op
 
-revision = "0007_h7_search_indexes"
-down_revision = "0006_h2_partnership_answers"
+revision = "0009_h7_search_indexes"
+down_revision = "0008_h4_reminder_pause"
 branch_labels = None
 depends_on = None
 
