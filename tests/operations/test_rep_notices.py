@@ -142,7 +142,8 @@ def test_handover_sends_the_successor_one_mail_with_areas_and_cases(app):
     assert f"/areas/{queue_case.area.code}" not in notice.body_text  # not Lee's area
     run_sweep(NOW + timedelta(minutes=5))
     db.session.commit()
-    assert [m.recipient for m in mail("new_case")] == []
+    # Lee's own notice of the case assigned the day before is cancelled; Sue gets no other.
+    assert [(m.recipient, m.status) for m in mail("new_case")] == [(lee.email, "cancelled")]
 
 
 def test_handover_to_the_queue_sends_no_list(app):
