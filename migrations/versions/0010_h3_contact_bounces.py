@@ -1,14 +1,14 @@
 """Contacts: an address the mail server refused for good is marked bouncing (when, the reply).
 
-Revision ID: 0009_h3_contact_bounces
-Revises: 0008_h4_reminder_pause
+Revision ID: 0010_h3_contact_bounces
+Revises: 0009_h7_search_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_h3_contact_bounces"
-down_revision = "0008_h4_reminder_pause"
+revision = "0010_h3_contact_bounces"
+down_revision = "0009_h7_search_indexes"
 branch_labels = None
 depends_on = None
 
