@@ -70,6 +70,10 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # Health (/healthz, `flask health`, the Outbox and dashboard panels): degraded when the
+    # last reminder sweep is older than this, or due mail has waited longer than this.
+    HEALTH_SWEEP_LATE_MINUTES = _int("HEALTH_SWEEP_LATE_MINUTES", 15)
+    HEALTH_MAIL_WAITING_MINUTES = _int("HEALTH_MAIL_WAITING_MINUTES", 30)
 
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)

@@ -8,7 +8,7 @@ from importlib import import_module
 
 from flask import Flask
 
-MODULES = ("imports", "users", "cases", "insights", "demo", "reminders", "mail")
+MODULES = ("imports", "users", "cases", "insights", "demo", "reminders", "mail", "health")
 
 
 def register_cli(app: Flask) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
+from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
 from app.rules.criteria import Thresholds
@@ -34,7 +35,14 @@ from app.rules.reminders import (
     due_digests,
     due_reminders,
 )
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    OWNER_WORDS,
+    STATUS_WORDS,
+    SUPPORT_WORDS,
+    JobName,
+)
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
@@ -113,6 +121,7 @@ def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> Sweep
     inserted = _enqueue(fresh, MailRenderer(settings), now)
     summary.already_queued += len(fresh) - len(inserted)
     summary.enqueued.update(r.kind for r in fresh if r.key in inserted)
+    record_run(JobName.SWEEP, now)
     return summary
 
 

@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "imports",
     "due",
     "search",
+    "health",
 )
 
 

@@ -7,12 +7,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from app import clock
+from app.operations.outbox import mail_configured
 from app.queries.case_filters import STALE_AFTER_DAYS, CaseFilters
 from app.queries.dashboard import dashboard
 from app.queries.headlines import headlines, open_by_flag_per_quarter
 from app.rules.vocabulary import FLAG_WORDS, STATUS_WORDS
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
+from app.web.health import current_health
 
 bp = Blueprint("dashboard", __name__)
 
@@ -51,6 +53,8 @@ def index():
         status_words=STATUS_WORDS,
         flag_words=FLAG_WORDS,
         stale_after_days=STALE_AFTER_DAYS,
+        health=current_health(),
+        mail_configured=mail_configured(),
     )
 
 

@@ -22,6 +22,7 @@ from app.operations.outbox import mail_configured, message_id_for, retry
 from app.operations.text import parse_count
 from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
+from app.web.health import current_health
 from app.web.outbox import bp
 from app.web.outbox.listing import outbox_page
 
@@ -70,6 +71,7 @@ def index():
         listing=listing,
         statuses=OUTBOX_STATUSES,
         mail_configured=mail_configured(),
+        health=current_health(),
     )
 
 
