@@ -14,7 +14,8 @@ function name keeps ruff from reporting each test argument as a redefinition, F8
 `smtp_server.delay = 0.05` slows every DATA reply (to catch a sender mid-batch);
 `smtp_server.refuse.add(address)` refuses a recipient for good (550 5.1.1);
 `smtp_server.refuse_all = True` answers every recipient 554 5.7.1, as a relay refusing everything;
-`smtp_server.hold_until_senders = 2` holds every message until two connections have started one."""
+`smtp_server.hold_until_senders = 2` holds every message until two connections have started one;
+`smtp_server.connections` counts the connections that have sent mail."""
 
 from __future__ import annotations
 
@@ -128,6 +129,12 @@ class SmtpServer:
     def env(self) -> dict[str, str]:
         """Environment variables for a subprocess (`flask outbox send`) to use this server."""
         return {"MAIL_SERVER": self.host, "MAIL_PORT": str(self.port)}
+
+    @property
+    def connections(self) -> int:
+        """How many connections have sent mail (each has its own client address and port)."""
+        with self.lock:
+            return len(self.peers)
 
     def message_ids(self) -> Counter[str]:
         with self.lock:

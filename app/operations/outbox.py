@@ -572,7 +572,9 @@ class _Courier:
             self.connection = connection
         try:
             self.connection.send(message)
-        except (smtplib.SMTPServerDisconnected, OSError):
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            raise  # the server answered (a refused recipient): the connection is still good
+        except OSError:  # disconnected, timed out, reset (SMTPException is an OSError too)
             self._drop()
             raise
 
