@@ -253,6 +253,7 @@ class JobName(StrEnum):
 
 JOB_NAMES: tuple[JobName, ...] = tuple(JobName)
 
+
 class ReminderKind(StrEnum):
     """A kind of automatic mail; also the name of its email templates."""
 

@@ -37,9 +37,7 @@ def test_a_batch_of_mail_goes_over_one_smtp_connection(app, smtp_server, now):
     assert smtp_server.connections == 1
 
 
-def test_each_batch_has_its_own_connection_and_a_refused_recipient_keeps_it(
-    app, smtp_server, now
-):
+def test_each_batch_has_its_own_connection_and_a_refused_recipient_keeps_it(app, smtp_server, now):
     smtp_server.configure(app)
     queue_many(250, now)
     smtp_server.refuse.add("chair7@example.org")  # refused for good, mid-batch
