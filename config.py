@@ -77,6 +77,8 @@ class Config:
 
     # Criteria (SPEC 2.2): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
+    # Residents must be strictly more than this share of the counted members ("1/2": over half).
+    CRITERIA_RESIDENT_SHARE = os.environ.get("CRITERIA_RESIDENT_SHARE", "1/2")
 
     # Largest request body, in bytes: room for a web import of a 150,000-row annual-reviews
     # file (about 60 bytes a row, 9 MB) with margin; a larger body gets the 413 page unread.

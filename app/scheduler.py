@@ -29,7 +29,6 @@ from app.models import SchedulerLease
 log = logging.getLogger(__name__)
 
 TIMEZONE = "Europe/London"
-SWEEP_MODULE = "app.operations.sweep"
 SEND_LEASE = timedelta(minutes=3)
 
 
@@ -93,35 +92,20 @@ def release_lease(name: str, holder: str, now: datetime) -> None:
 # --- the jobs ---------------------------------------------------------------------------------
 
 
-def _sweep_module():
-    """The reminder sweep, imported lazily: the scheduler runs (and sends) without it."""
-    from importlib import import_module
-
-    try:
-        return import_module(SWEEP_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != SWEEP_MODULE:
-            raise
-        log.warning("The reminder sweep (%s) is not available: skipped.", SWEEP_MODULE)
-        return None
-
-
 def sweep(now: datetime, holder: str) -> object:
     """Enqueue every reminder due now."""
-    module = _sweep_module()
-    if module is None:
-        return None
-    summary = module.run_sweep(now)
+    from app.operations.sweep import run_sweep
+
+    summary = run_sweep(now)
     db.session.commit()
     return summary
 
 
 def digests(now: datetime, holder: str) -> object:
     """Monday 08:00: enqueue the weekly digests (through the sweep)."""
-    module = _sweep_module()
-    if module is None:
-        return None
-    summary = getattr(module, "enqueue_digests", module.run_sweep)(now)
+    from app.operations.sweep import enqueue_digests
+
+    summary = enqueue_digests(now)
     db.session.commit()
     return summary
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-import types
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import click
 import pytest
@@ -14,6 +13,7 @@ from app import scheduler as sched
 from app.extensions import db
 from app.models import OutboxMessage, SchedulerLease
 from app.scheduler import Job, acquire_lease, release_lease, run_job
+from tests.factories import add_snapshot, make_area, make_user
 from tests.smtp_server import queue_message, smtp_server_fixture  # noqa: F401
 
 TTL = timedelta(minutes=10)
@@ -82,57 +82,22 @@ def test_a_failing_job_is_logged_and_does_not_stop_the_scheduler(app, now, caplo
     assert "broken failed" in caplog.text and "boom" in caplog.text
 
 
-def test_the_sweep_job_is_skipped_quietly_while_the_sweep_does_not_exist(
-    app, now, monkeypatch, caplog
-):
-    monkeypatch.setattr(sched, "SWEEP_MODULE", "app.operations.no_such_sweep")
+def test_the_sweep_jobs_run_the_real_sweep_and_commit_what_it_enqueued(app):
+    from app.operations.sweep import SweepSummary
 
-    assert sched.sweep(now, "A") is None
-    assert sched.digests(now, "A") is None
-    assert "not available" in caplog.text
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, inside the send window
+    area = make_area("E1", rep=make_user("rep", email="rita@example.org"))
+    add_snapshot(area, 6, 4, on=date(2026, 11, 20), now=now)  # opens a case for the rep
+    db.session.commit()
 
+    swept = sched.sweep(now, "A")
+    digested = sched.digests(now, "A")
 
-def test_an_import_error_inside_the_sweep_is_not_hidden(app, now, monkeypatch):
-    import importlib
-
-    def import_module(name):  # the sweep exists but needs a package that is missing
-        raise ModuleNotFoundError("No module named 'holidays'", name="holidays")
-
-    monkeypatch.setattr(importlib, "import_module", import_module)
-
-    with pytest.raises(ModuleNotFoundError, match="holidays"):
-        sched.sweep(now, "A")
-
-
-def fake_sweep(monkeypatch, calls: list) -> None:
-    name = "tests.fake_sweep_for_scheduler_test"
-    module = types.ModuleType(name)
-
-    def run_sweep(now):
-        calls.append(("run_sweep", now))
-        queue_message(f"swept:{len(calls)}", now=now)
-        return "swept"
-
-    def enqueue_digests(now):
-        calls.append(("enqueue_digests", now))
-        return "digested"
-
-    module.run_sweep = run_sweep
-    module.enqueue_digests = enqueue_digests
-    monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(sched, "SWEEP_MODULE", name)
-
-
-def test_the_sweep_job_runs_the_sweep_and_commits_what_it_enqueued(app, now, monkeypatch):
-    calls: list = []
-    fake_sweep(monkeypatch, calls)
-
-    assert sched.sweep(now, "A") == "swept"
-    assert sched.digests(now, "A") == "digested"
-
-    db.session.rollback()  # only committed work survives
-    assert calls == [("run_sweep", now), ("enqueue_digests", now)]
-    assert db.session.scalar(select(OutboxMessage.key)) == "swept:1"
+    assert isinstance(swept, SweepSummary) and isinstance(digested, SweepSummary)
+    assert sum(swept.enqueued.values()) > 0
+    db.session.rollback()  # only committed work survives: the job committed the sweep's writes
+    kinds = set(db.session.scalars(select(OutboxMessage.kind)))
+    assert "new_case" in kinds
 
 
 def test_the_send_job_delivers_due_mail_as_the_lease_holder(app, smtp_server, now):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.moments import now_option
-from app.queries.health import read_health, thresholds_from_config
+from app.queries.health import read_health
 from app.rules.vocabulary import HealthStatus
+from app.settings import health_thresholds
 
 
 @click.command("health")
@@ -19,7 +19,7 @@ from app.rules.vocabulary import HealthStatus
 @with_appcontext
 def health_command(now) -> None:
     """Print the health of the sweep and the sender as JSON; exit 1 when not ok."""
-    health = read_health(now, thresholds_from_config(current_app.config))
+    health = read_health(now, health_thresholds())
     click.echo(json.dumps(health.public(), indent=2))
     for problem in health.problems:
         click.echo(problem, err=True)

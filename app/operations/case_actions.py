@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -37,6 +36,7 @@ from app.rules.vocabulary import (
     SUPPORT_WORDS,
     UNCOUNTED_ROLES,
 )
+from app.settings import criteria_thresholds
 
 MAX_NOTE = 5000
 MAX_DESCRIPTION = 1000
@@ -102,7 +102,7 @@ def change_status(
 
 
 def _min_members() -> int:
-    return int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8))
+    return criteria_thresholds().min_members
 
 
 def _check_plan_can_be_agreed(case: Case, now: datetime) -> None:
@@ -521,7 +521,7 @@ def update_membership(
     errors = _entry_errors(entries)
     if errors:
         raise InvalidInput(errors)
-    evaluation = evaluate((e.resident, e.role) for e in entries)
+    evaluation = evaluate(((e.resident, e.role) for e in entries), criteria_thresholds())
     if same_roster(area.id, entries):
         message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
         return MembershipResult(evaluation, "nothing_changed", case, message)

@@ -16,8 +16,9 @@ from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
 from app.operations.casework import CaseTally, apply_snapshots, latest_keys
 from app.operations.errors import UserError
-from app.rules.criteria import DEFAULT_THRESHOLDS, Evaluation, Thresholds, evaluate
+from app.rules.criteria import Evaluation, Thresholds, evaluate
 from app.rules.vocabulary import OPEN_STATUSES
+from app.settings import criteria_thresholds
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
 
@@ -93,7 +94,7 @@ def store_snapshots(
     for done, snap_in in enumerate(inputs, 1):
         area = areas[snap_in.area_code]
         evaluation = evaluate(
-            ((e.resident, e.role) for e in snap_in.entries), thresholds or DEFAULT_THRESHOLDS
+            ((e.resident, e.role) for e in snap_in.entries), thresholds or criteria_thresholds()
         )
         old = existing.get(snap_in.identity)
         if old is not None:

@@ -43,6 +43,7 @@ from app.rules.vocabulary import (
     SUPPORT_WORDS,
     JobName,
 )
+from app.settings import criteria_thresholds
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
@@ -343,7 +344,7 @@ class MailRenderer:
 
     @property
     def thresholds(self) -> Thresholds:
-        return Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
+        return criteria_thresholds()
 
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:

@@ -12,12 +12,12 @@ from sqlalchemy.orm import aliased, joinedload
 from app.extensions import db
 from app.models import Area, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
 
 PER_PAGE = 50
 AREA_FLAGS = {
-    "under_criteria": "Under criteria",
-    "at_threshold": "At threshold",
+    Flag.UNDER_CRITERIA: FLAG_WORDS[Flag.UNDER_CRITERIA],
+    Flag.AT_THRESHOLD: "At threshold",
     "within": "Within criteria",
     "no_data": "No membership figures yet",
 }
@@ -98,7 +98,7 @@ def seen_by_rep(rep_id: int):
 def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     if not viewer.is_programme:
         query = query.where(seen_by_rep(viewer.id))
-    if f.flag in ("under_criteria", "at_threshold"):
+    if f.flag in FLAGS:
         query = query.where(Area.current_flag == f.flag)
     elif f.flag == "within":
         query = query.where(Area.current_flag.is_(None), Area.current_snapshot_on.is_not(None))
@@ -118,8 +118,8 @@ def _ordered(query: Select, sort: str) -> Select:
         return query.order_by(Area.name, Area.code)
     if sort == "flag":
         rank = case(
-            (Area.current_flag == "under_criteria", 0),
-            (Area.current_flag == "at_threshold", 1),
+            (Area.current_flag == Flag.UNDER_CRITERIA, 0),
+            (Area.current_flag == Flag.AT_THRESHOLD, 1),
             (Area.current_snapshot_on.is_(None), 3),
             else_=2,
         )

@@ -13,8 +13,8 @@ from app.models import Action, ActionPlan, Area, Case, Snapshot, User
 from app.operations.text import parse_count
 from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
+from app.settings import stale_after_days
 
-STALE_AFTER_DAYS = 28
 SORTS = {
     "urgency": "Most urgent first",
     "opened": "Oldest first",
@@ -48,7 +48,7 @@ class CaseFilters:
     overdue: bool = False  # has an open action past its due date
     returned: bool = False  # returned within criteria at some point
     escalated: bool = False  # escalated at least once
-    stale: bool = False  # open, no activity for STALE_AFTER_DAYS
+    stale: bool = False  # open, no activity for REMINDER_STALE_AFTER_DAYS
     reached: str | None = None  # 'contacted' or 'plan_agreed': reached that status at some point
     cohort: int | None = None  # opened by that year's annual review
     opened_from: date | None = None
@@ -164,7 +164,7 @@ def apply_filters(query: Select, f: CaseFilters, now: datetime) -> Select:
     if f.escalated:
         query = query.where(Case.escalated_count > 0)
     if f.stale:
-        cutoff = now - timedelta(days=STALE_AFTER_DAYS)
+        cutoff = now - timedelta(days=stale_after_days())
         query = query.where(Case.status.in_(OPEN_STATUSES), Case.last_activity_at < cutoff)
     if f.reached == "contacted":
         query = query.where(Case.contacted_at.is_not(None))

@@ -124,7 +124,7 @@ def case_count(filters: CaseFilters, now: datetime) -> int:
     return db.session.scalar(query) or 0
 
 
-def case_page(
+def list_page(
     filters: CaseFilters, now: datetime, page: int = 1, per_page: int = PER_PAGE
 ) -> tuple[list[CaseRow], int]:
     """One page of cases matching `filters` and the total count: two queries whatever the data.

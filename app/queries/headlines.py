@@ -15,8 +15,8 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 from app.extensions import db
 from app.models import Area, Case, Snapshot
 from app.queries.case_filters import CaseFilters
+from app.queries.chart import Chart
 from app.queries.dashboard import Figure
-from app.queries.insights_view import Chart
 from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, Flag
 

@@ -7,7 +7,6 @@ whether it is ok or degraded is decided by app/rules/health.py."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,13 +50,6 @@ class Health:
             "oldest_due_at": _iso(self.oldest_due_at),
             "failed_24h": self.failed_24h,
         }
-
-
-def thresholds_from_config(config: Mapping[str, Any]) -> HealthThresholds:
-    return HealthThresholds(
-        sweep_late=timedelta(minutes=int(config.get("HEALTH_SWEEP_LATE_MINUTES", 15))),
-        mail_waiting=timedelta(minutes=int(config.get("HEALTH_MAIL_WAITING_MINUTES", 30))),
-    )
 
 
 def read_health(now: datetime, thresholds: HealthThresholds) -> Health:

@@ -11,10 +11,11 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, User
-from app.queries.case_filters import STALE_AFTER_DAYS, overdue_clause
+from app.queries.case_filters import overdue_clause
 from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
+from app.settings import stale_after_days
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class MyCaseRow:
     overdue: bool  # has an open action past its due date
     escalated: bool
     new: bool  # not yet contacted: the rep has still to make the first contact
-    stale: bool  # no activity for STALE_AFTER_DAYS
+    stale: bool  # no activity for REMINDER_STALE_AFTER_DAYS
     last_activity_at: datetime
     next_action: NextAction | None
 
@@ -66,7 +67,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
     )
     rows = db.session.execute(query).unique().all()
     next_actions = _next_actions([case.id for case, _ in rows], london_date(now))
-    stale_before = now - timedelta(days=STALE_AFTER_DAYS)
+    stale_before = now - timedelta(days=stale_after_days())
     return [
         MyCaseRow(
             case_id=case.id,

@@ -34,30 +34,18 @@ def register_web(app: Flask) -> None:
     for name in BLUEPRINTS:
         module = import_module(f"app.web.{name}")
         app.register_blueprint(module.bp)
-    app.jinja_env.globals["nav_url"] = _nav_url
     app.jinja_env.globals.update(template_globals())
     register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
 
 
-def _nav_url(endpoint: str, **values) -> str | None:
-    """url_for that yields None for endpoints not (yet) registered, so the nav degrades."""
-    from flask import current_app, url_for
-
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:
     """'needs 2 more members, at least one of them a resident' for a roster's counts, against
     the configured criteria ('' when the counts are not known)."""
-    from flask import current_app
-
-    from app.rules.criteria import Thresholds
     from app.rules.distance import describe_distance, distance_to_criteria
+    from app.settings import criteria_thresholds
 
     if members is None or residents is None:
         return ""
-    thresholds = Thresholds(min_members=int(current_app.config.get("CRITERIA_MIN_MEMBERS", 8)))
-    return describe_distance(distance_to_criteria(members, residents, thresholds), subject=subject)
+    distance = distance_to_criteria(members, residents, criteria_thresholds())
+    return describe_distance(distance, subject=subject)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pygal
 from pygal.style import Style
 
-from app.queries.insights_view import Chart
+from app.queries.chart import Chart
 
 # Colours with at least 3:1 contrast on white (WCAG 2.2 non-text contrast).
 _STYLE = Style(

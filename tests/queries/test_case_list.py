@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
 from app.queries.case_filters import CaseFilters
-from app.queries.case_list import all_case_rows, case_page, unassigned_open_cases
+from app.queries.case_list import all_case_rows, list_page, unassigned_open_cases
 from tests.factories import add_snapshot, make_area, make_user
 from tests.querycount import count_queries
 
@@ -24,7 +24,7 @@ def ids(rows) -> list[int]:
 def filtered(**args) -> set[int]:
     f, errors = CaseFilters.from_args({k: str(v) for k, v in args.items()})
     assert errors == []
-    rows, total = case_page(f, NOW, 1, 500)
+    rows, total = list_page(f, NOW, 1, 500)
     assert total == len(rows)
     return set(ids(rows))
 
@@ -142,16 +142,16 @@ def test_cohort_and_date_ranges(programme):
 
 
 def test_urgency_puts_overdue_then_escalated_then_oldest_activity(programme):
-    rows, _ = case_page(CaseFilters(), NOW, 1, 50)
+    rows, _ = list_page(CaseFilters(), NOW, 1, 50)
     cases = programme["cases"]
     assert ids(rows)[:3] == [cases["overdue"], cases["escalated"], cases["stale"]]
 
 
 def test_other_sorts(programme):
-    opened = ids(case_page(CaseFilters(sort="opened"), NOW, 1, 50)[0])
-    newest = ids(case_page(CaseFilters(sort="-opened"), NOW, 1, 50)[0])
-    by_area = case_page(CaseFilters(sort="area"), NOW, 1, 50)[0]
-    by_activity = ids(case_page(CaseFilters(sort="activity"), NOW, 1, 50)[0])
+    opened = ids(list_page(CaseFilters(sort="opened"), NOW, 1, 50)[0])
+    newest = ids(list_page(CaseFilters(sort="-opened"), NOW, 1, 50)[0])
+    by_area = list_page(CaseFilters(sort="area"), NOW, 1, 50)[0]
+    by_activity = ids(list_page(CaseFilters(sort="activity"), NOW, 1, 50)[0])
     cases = programme["cases"]
     assert set(opened[:3]) == {cases["unassigned"], cases["returned"], cases["escalated"]}
     assert set(newest[:4]) == {cases["plain"], cases["threshold"], cases["stale"], cases["overdue"]}
@@ -162,7 +162,7 @@ def test_other_sorts(programme):
 def test_pages_add_up_to_the_total(programme):
     seen: list[int] = []
     for page in (1, 2, 3):
-        rows, total = case_page(CaseFilters(status="all"), NOW, page, 3)
+        rows, total = list_page(CaseFilters(status="all"), NOW, page, 3)
         seen += ids(rows)
     assert total == 8
     assert len(seen) == 8 and set(seen) == set(programme["cases"].values())
@@ -209,7 +209,7 @@ def test_query_count_does_not_grow_with_cases(app, sort):
         db.session.commit()
         db.session.expire_all()
         with count_queries() as counter:
-            rows, total = case_page(CaseFilters(sort=sort, overdue=False), NOW, 1, 50)
+            rows, total = list_page(CaseFilters(sort=sort, overdue=False), NOW, 1, 50)
             [(r.rep_name, r.overdue_actions) for r in rows]
         counts.append(counter.count)
     assert total == 30 and len(rows) == 30

@@ -3,8 +3,8 @@ dashboard's quarterly chart with its table."""
 
 import re
 
-from app.queries.insights_view import chart
 from app.web.charts import render_svg
+from app.web.insights.presentation import chart
 
 
 def _text(svg: str) -> list[str]:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.queries.insights import area_ids_for, programme_insights, returns_by_month
-from app.queries.insights_view import long_rows
+from app.web.insights.presentation import long_rows
 from app.web.insights.workbook import SHEETS, xlsx_bytes
 from tests.factories import make_area, make_user
 from tests.querycount import count_queries

@@ -1,5 +1,7 @@
 """Blueprint `areas`: the areas list, an area's page and history, changing an area's rep."""
 
-from app.web.areas.views import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+bp = Blueprint("areas", __name__)
+
+from app.web.areas import views  # noqa: E402,F401  (routes register on import)

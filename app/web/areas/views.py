@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import clock
@@ -24,12 +24,12 @@ from app.queries.areas import (
 )
 from app.queries.case_list import assignable_users, rep_choices
 from app.web.access import area_or_404, login_required, programme_required
+from app.web.areas import bp
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import rep_from
 
-bp = Blueprint("areas", __name__)
 display.register(bp)
 
 

@@ -25,6 +25,7 @@ from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
+from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
@@ -383,7 +384,7 @@ def _membership_page(case: Case, form: MembershipForm, roster_on, status: int = 
 
 def _preview(case: Case, entries: list[EntryInput]) -> dict[str, Any]:
     """The evaluation the posted roster gives, and what the case rules would then do."""
-    evaluation = evaluate((e.resident, e.role) for e in entries)
+    evaluation = evaluate(((e.resident, e.role) for e in entries), criteria_thresholds())
     unchanged = ops.same_roster(case.area_id, entries)
     state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
     outcome = decide(state, evaluation.flag).outcome

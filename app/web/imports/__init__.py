@@ -1,5 +1,7 @@
 """Blueprint `imports`: the programme team's web imports (upload, preview, confirm, history)."""
 
-from app.web.imports.views import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+from app.web.imports import views  # noqa: E402,F401  (routes register on import)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from math import ceil
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import clock
@@ -24,12 +24,12 @@ from app.operations.text import parse_count
 from app.queries.import_runs import import_file, import_history, import_run
 from app.web.access import programme_required
 from app.web.exports import csv_response
+from app.web.imports import bp
 from app.web.imports.columns import COLUMN_HELP, TEMPLATE_ROWS
 from app.web.imports.forms import KIND_CHOICES, ConfirmImportForm, DiscardImportForm, UploadForm
 from app.web.programme import display
 from app.web.request_checks import accepts_files
 
-bp = Blueprint("imports", __name__, url_prefix="/imports")
 display.register(bp)
 
 KIND_WORDS = {value: words for value, words in KIND_CHOICES}

@@ -9,8 +9,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.queries.insights_view import YEARLY, summary_figures
 from app.web.exports import safe_cell
+from app.web.insights.presentation import YEARLY, summary_figures
 
 SHEETS = ("Summary", "Members by year", "New members by year", "Areas by year", "Returns by month")
 

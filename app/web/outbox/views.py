@@ -20,11 +20,11 @@ from app.models import OutboxMessage
 from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
 from app.operations.text import parse_count
+from app.queries.outbox import outbox_page
 from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
-from app.web.health import current_health
+from app.web.health.views import current_health
 from app.web.outbox import bp
-from app.web.outbox.listing import outbox_page
 
 STATUS_BADGES = {
     "queued": "text-bg-secondary",

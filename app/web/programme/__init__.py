@@ -1,5 +1,7 @@
 """Blueprint `programme`: the programme team's case list, unassigned queue, assign and close."""
 
-from app.web.programme.views import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+bp = Blueprint("programme", __name__)
+
+from app.web.programme import views  # noqa: E402,F401  (routes register on import)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from math import ceil
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -22,7 +22,7 @@ from app.queries.case_list import (
     PER_PAGE,
     all_case_rows,
     assignable_users,
-    case_page,
+    list_page,
     region_choices,
     rep_choices,
     unassigned_open_cases,
@@ -31,11 +31,10 @@ from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
-from app.web.programme import display
+from app.web.programme import bp, display
 from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
 from app.web.redirects import safe_next
 
-bp = Blueprint("programme", __name__)
 display.register(bp)
 
 CSV_HEADER = (
@@ -74,7 +73,7 @@ def cases():
         return clean
     filters, errors = CaseFilters.from_args(request.args)
     now = clock.now()
-    rows, total = case_page(filters, now, _page_arg(), PER_PAGE)
+    rows, total = list_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
     return render_template(
@@ -145,11 +144,7 @@ def _case(case_id: int) -> Case:
 
 
 def _back(case_id: int) -> str:
-    target = safe_next(request.values.get("next"))
-    if target:
-        return target
-    url = display.case_url(case_id)
-    return url if url != "#" else url_for("programme.cases")
+    return safe_next(request.values.get("next")) or display.case_url(case_id)
 
 
 @bp.post("/cases/<int:case_id>/assign")

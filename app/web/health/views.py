@@ -3,19 +3,19 @@ data: counts and times only). HTTP 503 when the database cannot be reached."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import jsonify
 
 from app import clock
-from app.queries.health import read_health, thresholds_from_config
+from app.queries.health import Health, read_health
 from app.rules.vocabulary import HealthStatus
+from app.settings import health_thresholds
 from app.web.access import public
+from app.web.health import bp
 
-bp = Blueprint("health", __name__)
 
-
-def current_health():
-    """The health now, with the thresholds from the config (also for the health panels)."""
-    return read_health(clock.now(), thresholds_from_config(current_app.config))
+def current_health() -> Health:
+    """The health now, with the configured thresholds (also for the health panels)."""
+    return read_health(clock.now(), health_thresholds())
 
 
 @bp.get("/healthz")

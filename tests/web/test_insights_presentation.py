@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.queries.insights_view import (
+from app.web.insights.presentation import (
     CHART_NAMES,
     chart,
     count_words,

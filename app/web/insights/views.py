@@ -1,0 +1,187 @@
+"""Programme insights (SPEC 2.6): the page, its SVG charts and its CSV / XLSX exports.
+
+Every view reads the same `programme_insights()` for the same area selection (all areas, a
+rep's areas or the areas of a region's reps), so the page, charts and exports agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, abort, render_template, request
+
+from app.operations.text import parse_count
+from app.queries.case_list import region_choices, rep_choices
+from app.queries.insights import (
+    area_ids_for,
+    programme_insights,
+    returns_by_month,
+    review_years,
+)
+from app.web.access import programme_required
+from app.web.charts import SVG_CSP, render_svg
+from app.web.exports import csv_response
+from app.web.insights import bp
+from app.web.insights.presentation import (
+    CHART_NAMES,
+    chart,
+    charts,
+    long_rows,
+    summary_figures,
+    year_figures,
+)
+
+
+@dataclass
+class Selection:
+    """The areas the figures are for, from the query string (bad values dropped, named)."""
+
+    rep_id: int | None = None
+    region: str | None = None
+    year: int | None = None
+    first_year: int | None = None  # the range of review years the figures cover
+    last_year: int | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message)
+    reps: list[tuple[int, str]] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    area_ids: list[int] | None = None
+
+    @property
+    def args(self) -> dict[str, str]:
+        """Query-string arguments of the area selection (for charts and exports)."""
+        args = {}
+        if self.rep_id is not None:
+            args["rep_id"] = str(self.rep_id)
+        if self.region:
+            args["region"] = self.region
+        if self.first_year is not None:
+            args["from"] = str(self.first_year)
+        if self.last_year is not None:
+            args["to"] = str(self.last_year)
+        return args
+
+    def insights(self) -> dict[str, Any]:
+        return programme_insights(self.area_ids, self.first_year, self.last_year)
+
+    def returns(self) -> list[tuple[str, int]]:
+        return returns_by_month(self.area_ids, self.first_year, self.last_year)
+
+    @property
+    def description(self) -> str:
+        if self.area_ids is None:
+            return "all areas in the programme"
+        parts = []
+        if self.rep_id is not None:
+            parts.append(f"assigned to {dict(self.reps).get(self.rep_id, 'that rep')}")
+        if self.region:
+            parts.append(f"whose rep works in {self.region}")
+        n = len(self.area_ids)
+        return f"the {n:,} {'area' if n == 1 else 'areas'} " + " and ".join(parts)
+
+
+def _selection(with_choices: bool = True) -> Selection:
+    sel = Selection()
+    raw_rep = (request.args.get("rep_id") or "").strip()
+    raw_region = (request.args.get("region") or "").strip()
+    raw_year = (request.args.get("year") or "").strip()
+    if with_choices or raw_rep:
+        sel.reps = rep_choices()
+    if with_choices or raw_region:
+        sel.regions = region_choices()
+    if raw_rep:
+        if parse_count(raw_rep) in dict(sel.reps):
+            sel.rep_id = parse_count(raw_rep)
+        else:
+            sel.errors.append(("rep_id", "Choose a rep from the list."))
+    if raw_region:
+        if raw_region in sel.regions:
+            sel.region = raw_region
+        else:
+            sel.errors.append(("region", "Choose a region from the list."))
+    if raw_year:
+        if raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4:
+            sel.year = int(raw_year)
+        else:
+            sel.errors.append(("year", "Choose a review year from the list."))
+    for key, attr, words in (("from", "first_year", "first"), ("to", "last_year", "last")):
+        raw = (request.args.get(key) or "").strip()
+        if not raw:
+            continue
+        if raw.isascii() and raw.isdigit() and len(raw) == 4:
+            setattr(sel, attr, int(raw))
+        else:
+            sel.errors.append((key, f"Choose the {words} review year from the list."))
+    if sel.first_year and sel.last_year and sel.first_year > sel.last_year:
+        sel.errors.append(("from", "The first review year must not be after the last."))
+        sel.first_year = sel.last_year = None
+    sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)
+    return sel
+
+
+@bp.get("/insights")
+@programme_required
+def index():
+    sel = _selection()
+    insights = sel.insights()
+    returns = sel.returns()
+    years = list(insights["review_years"])
+    all_years = review_years(sel.area_ids)
+    if sel.year is not None and sel.year not in years:
+        sel.errors.append(("year", f"There is no {sel.year} review for these areas."))
+        sel.year = None
+    year = sel.year if sel.year is not None else (years[-1] if years else None)
+    return render_template(
+        "insights/index.html",
+        sel=sel,
+        insights=insights,
+        years=years,
+        all_years=all_years,
+        year=year,
+        year_figures=year_figures(insights, year) if year is not None else [],
+        summary=summary_figures(insights),
+        charts=charts(insights, returns),
+    )
+
+
+@bp.get("/insights/chart/<name>.svg")
+@programme_required
+def chart_svg(name: str):
+    if name not in CHART_NAMES:
+        abort(404)
+    sel = _selection(with_choices=False)
+    if name == "returns":
+        insights: dict[str, Any] = {"review_years": []}
+    else:
+        insights = sel.insights()
+    returns = sel.returns() if name == "returns" else []
+    svg = render_svg(chart(name, insights, returns))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/insights.csv")
+@programme_required
+def export_csv():
+    sel = _selection(with_choices=False)
+    rows = long_rows(sel.insights(), sel.returns())
+    return csv_response(("table", "key", "value"), rows, "insights.csv")
+
+
+@bp.get("/insights.xlsx")
+@programme_required
+def export_xlsx():
+    sel = _selection(with_choices=False)
+    from app.web.insights.workbook import xlsx_bytes  # openpyxl loads only when asked
+
+    body = xlsx_bytes(
+        sel.insights(),
+        sel.returns(),
+        areas=sel.description,
+    )
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="insights.xlsx"'},
+    )
