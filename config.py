@@ -49,7 +49,7 @@ class Config:
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localtrust.org.uk")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
-    # Reminders (SPEC 2.5): each timing is configuration; these are the defaults.
+    # Reminders (docs/reminders.md): each timing is configuration; these are the defaults.
     REMINDER_DUE_SOON_DAYS = _int("REMINDER_DUE_SOON_DAYS", 7)
     REMINDER_OVERDUE_AFTER_DAYS = _int("REMINDER_OVERDUE_AFTER_DAYS", 1)
     REMINDER_OVERDUE_EVERY_DAYS = _int("REMINDER_OVERDUE_EVERY_DAYS", 7)
@@ -61,6 +61,12 @@ class Config:
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
     # How long the personal link in a partnership email works (each new mail makes a new one).
     PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
+    # Requests to the personal page, per link and per address (Flask-Limiter syntax; counted
+    # where sign-in attempts are). An update takes a handful of requests; a probe takes many.
+    PARTNERSHIP_LIMIT_PER_TOKEN = os.environ.get("PARTNERSHIP_LIMIT_PER_TOKEN", "40 per 15 minutes")
+    PARTNERSHIP_LIMIT_PER_ADDRESS = os.environ.get(
+        "PARTNERSHIP_LIMIT_PER_ADDRESS", "120 per 15 minutes"
+    )
 
     # Outbox sender: a temporary failure (server down, 4xx, a relay refusing everything) backs
     # the whole sender off, from this many seconds doubling up to 15 minutes, and never fails a
@@ -75,7 +81,7 @@ class Config:
     HEALTH_SWEEP_LATE_MINUTES = _int("HEALTH_SWEEP_LATE_MINUTES", 15)
     HEALTH_MAIL_WAITING_MINUTES = _int("HEALTH_MAIL_WAITING_MINUTES", 30)
 
-    # Criteria (SPEC 2.2): thresholds are configuration.
+    # Criteria (docs/rules.md#criteria): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
     # Residents must be strictly more than this share of the counted members ("1/2": over half).
     CRITERIA_RESIDENT_SHARE = os.environ.get("CRITERIA_RESIDENT_SHARE", "1/2")

@@ -1,4 +1,4 @@
-"""`flask areas import`, `flask reviews import`, `flask updates import` (SPEC 4).
+"""`flask areas import`, `flask reviews import`, `flask updates import` (docs/csv.md).
 
 All-or-nothing: a bad file exits with status 1, lists its bad rows on stderr as
 `row N, column C: reason` (past a screenful, the first 100 and a count per reason, as the web

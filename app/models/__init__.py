@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.answers import PartnershipAnswer
 from app.models.areas import Area, Contact
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
@@ -21,6 +22,7 @@ __all__ = [
     "ImportRun",
     "JobRun",
     "OutboxMessage",
+    "PartnershipAnswer",
     "Person",
     "RosterEntry",
     "SchedulerLease",

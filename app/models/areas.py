@@ -8,12 +8,12 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 from app.models.users import User
 
 
-class Area(db.Model):
+class Area(Model):
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +21,7 @@ class Area(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    # The current evaluation (SPEC 2.3): that of the latest snapshot by effective date.
+    # The current evaluation (docs/rules.md#cases): that of the latest snapshot by effective date.
     # Kept here so lists and rules read it without scanning rosters.
     current_snapshot_on: Mapped[date | None] = mapped_column(Date)
     current_members: Mapped[int | None] = mapped_column(Integer)
@@ -38,7 +38,7 @@ class Area(db.Model):
         return f"<Area {self.code}>"
 
 
-class Contact(db.Model):
+class Contact(Model):
     """A partnership contact (chair or named contact): receives reminders, has no account."""
 
     __tablename__ = "contacts"

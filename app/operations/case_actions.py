@@ -35,6 +35,8 @@ from app.rules.vocabulary import (
     STATUS_WORDS,
     SUPPORT_WORDS,
     UNCOUNTED_ROLES,
+    ActionStatus,
+    EventKind,
 )
 from app.settings import criteria_thresholds
 
@@ -393,13 +395,47 @@ def complete_action(
 ) -> None:
     """Mark an open action done."""
     _check_action(case, action, actor, expected_version)
-    action.status = "done"
+    mark_action_done(case, action, now=now, actor_id=actor.id)
+
+
+def mark_action_done(
+    case: Case, action: Action, *, now: datetime, actor_id: int | None, words: str = ""
+) -> None:
+    """Mark an open action done and stop its reminders; `words` are added to the event (who
+    reported it, when not a staff user). The caller has checked who may."""
+    _check_open(case)
+    if action.status != ActionStatus.OPEN:
+        raise UserError("That action is not open any more.")
+    action.status = ActionStatus.DONE
     action.completed_at = now
     cancel_for_action(action.id, "the action is done", now)
     record_event(
         case,
-        "action_done",
-        f"Action done: {_action_words(action)}.",
+        EventKind.ACTION_DONE,
+        f"Action done: {_action_words(action)}.{words}",
+        now=now,
+        actor_id=actor_id,
+        data={"action_id": action.id},
+    )
+
+
+def reopen_action(
+    case: Case, action: Action, *, actor: User, now: datetime, reason: str = ""
+) -> None:
+    """Open a done action again (it was reported done but is not): its reminders may follow."""
+    _check_may_change(case, actor)
+    _check_open(case)
+    if action.plan.case_id != case.id:
+        raise UserError("That action belongs to another case.")
+    if action.status != ActionStatus.DONE:
+        raise UserError("Only an action that is done can be reopened.")
+    action.status = ActionStatus.OPEN
+    action.completed_at = None
+    because = f" {reason.strip()}" if reason.strip() else ""
+    record_event(
+        case,
+        EventKind.ACTION_REOPENED,
+        f"Action reopened: {_action_words(action)}.{because}",
         now=now,
         actor_id=actor.id,
         data={"action_id": action.id},
@@ -499,11 +535,15 @@ def update_membership(
     actor: User,
     now: datetime,
     expected_version: int | None = None,
+    *,
+    on: date | None = None,
+    origin: str = "",
 ) -> MembershipResult:
     """Store today's (London) roster of the area as an in-year update and run the case rules.
 
     `target` is the case being worked on (it must be open) or an area. `expected_version` is
-    the case's version the form showed."""
+    the case's version the form showed. `on` dates the update another day (a partnership's
+    proposal is dated when they sent it); `origin` says where it came from, in the event."""
     if isinstance(target, Case):
         case: Case | None = target
         _check_may_change(target, actor)
@@ -525,7 +565,8 @@ def update_membership(
     if same_roster(area.id, entries):
         message = "Nothing changed: the roster is the one already recorded, so nothing was stored"
         return MembershipResult(evaluation, "nothing_changed", case, message)
-    snapshot_in = SnapshotInput(area.code, "update", None, london_date(now), tuple(entries))
+    on = on or london_date(now)
+    snapshot_in = SnapshotInput(area.code, "update", None, on, tuple(entries))
     summary = store_snapshots([snapshot_in], now=now, actor_id=actor.id, source="web")
     tally = summary.cases
     if case is None:
@@ -541,8 +582,8 @@ def update_membership(
         outcome = "unchanged"
     counts = f"{evaluation.members} members, {evaluation.residents} residents"
     message = (
-        f"Membership updated: the area is now {evaluation_words(evaluation)} ({counts});"
-        f" {OUTCOME_WORDS[outcome]}"
+        f"Membership updated{f' ({origin})' if origin else ''}: the area is now"
+        f" {evaluation_words(evaluation)} ({counts}); {OUTCOME_WORDS[outcome]}"
     )
     data = {
         "members": evaluation.members,
@@ -550,14 +591,13 @@ def update_membership(
         "flag": evaluation.flag,
         "reasons": list(evaluation.reasons),
         "outcome": outcome,
-        "on": london_date(now).isoformat(),
+        "on": on.isoformat(),
         # The rules' events for the same snapshot carry its id too: the timeline shows them
         # as this one update.
         "snapshot_id": db.session.scalar(
-            select(Snapshot.id)
-            .where(Snapshot.area_id == area.id, Snapshot.kind == "update")
-            .order_by(Snapshot.effective_on.desc(), Snapshot.id.desc())
-            .limit(1)
+            select(Snapshot.id).where(
+                Snapshot.area_id == area.id, Snapshot.kind == "update", Snapshot.effective_on == on
+            )
         ),
     }
     if case is not None:

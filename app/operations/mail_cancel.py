@@ -12,11 +12,15 @@ from sqlalchemy import or_, update
 
 from app.extensions import db
 from app.models import OutboxMessage
+from app.rules.vocabulary import ReminderKind
 
 log = logging.getLogger(__name__)
 
 # Mail to the rep about one case (the rest of a case's mail goes to the partnership).
 REP_KINDS = ("new_case", "stale", "escalated", "returned")
+# Mail that answers the partnership: it must reach them even when the answer ended the case
+# (a membership update that resolves it is exactly what the contact wants to hear about).
+KEPT_AFTER_CASE_ENDS = (ReminderKind.ANSWER_CONFIRMATION, ReminderKind.ANSWER_DECIDED)
 
 
 def _cancel(where, reason: str, now: datetime) -> int:
@@ -32,8 +36,13 @@ def _cancel(where, reason: str, now: datetime) -> int:
 
 
 def cancel_for_case(case_id: int, reason: str, now: datetime) -> int:
-    """Every queued mail about this case (digests are not about one case)."""
-    return _cancel([OutboxMessage.case_id == case_id], reason, now)
+    """Every queued mail about this case (digests are not about one case), but the answers to
+    the partnership's own answers."""
+    return _cancel(
+        [OutboxMessage.case_id == case_id, OutboxMessage.kind.not_in(KEPT_AFTER_CASE_ENDS)],
+        reason,
+        now,
+    )
 
 
 def cancel_for_action(action_id: int, reason: str, now: datetime) -> int:

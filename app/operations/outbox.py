@@ -30,7 +30,8 @@ from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.operations.job_runs import record_run
-from app.operations.mail_cancel import REP_KINDS
+from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS
+from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 from app.rules.vocabulary import JobName
@@ -381,7 +382,11 @@ def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
 def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
     """Why this message no longer applies (None: it still does)."""
     case = message.case
-    if case is not None and case.status in ("resolved", "closed"):
+    if (
+        case is not None
+        and case.status in ("resolved", "closed")
+        and message.kind not in KEPT_AFTER_CASE_ENDS
+    ):
         return f"the case is {case.status}"
     action_id = _action_id(message.key)
     if action_id in closed_actions:
@@ -483,6 +488,7 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
 
 def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     body_text, body_html = bodies_to_send(message, now)
+    body_text, body_html = with_personal_link(message.contact_id, body_text, body_html)
     # Subjects carry area and people's names: a line break there would forge headers.
     mail = Message(
         subject=without_controls(message.subject),

@@ -88,3 +88,22 @@ def access_for_token(token: str, now: datetime) -> LinkAccess:
         select(Case).where(Case.area_id == area_id, Case.status.in_(OPEN_STATUSES))
     )
     return LinkAccess(contact=contact, area=contact.area, case=case)
+
+
+# Stored in the outbox in place of the personal link, which is made only when the mail is
+# sent: the Outbox pages show staff every mail, and a link there would let them answer as the
+# contact; a link made at sending also starts its PARTNERSHIP_LINK_DAYS from the real mail.
+LINK_PLACEHOLDER = "[your personal link, made when this email is sent]"
+LINK_GONE = "(your personal link is not available any more: reply to this email)"
+
+
+def with_personal_link(contact_id: int | None, body_text: str, body_html: str) -> tuple[str, str]:
+    """The bodies with the contact's fresh personal link in place of LINK_PLACEHOLDER."""
+    if LINK_PLACEHOLDER not in body_text and LINK_PLACEHOLDER not in (body_html or ""):
+        return body_text, body_html
+    contact = db.session.get(Contact, contact_id) if contact_id is not None else None
+    link = partnership_link(contact) if contact is not None else LINK_GONE
+    return (
+        body_text.replace(LINK_PLACEHOLDER, link),
+        (body_html or "").replace(LINK_PLACEHOLDER, link),
+    )

@@ -56,6 +56,15 @@ def take_attempt(email: str, address: str, *, now: datetime) -> bool:
     return True
 
 
+def take_request(name: str, key: str, limit: str, *, now: datetime) -> bool:
+    """Count one request for `key` against `limit` (Flask-Limiter syntax, e.g. "30 per 15
+    minutes") in the same storage as sign-in attempts; False when the limit is reached."""
+    allowed = _hit(Limit(name, f"{name}:{key}", parse(limit)), now)
+    if not allowed:
+        log.warning("request limit %s reached", name)
+    return allowed
+
+
 def forget_attempts(email: str, address: str, *, now: datetime) -> None:
     """After a successful sign-in, the account+address count starts again."""
     limit = limits_for(email, address)[0]

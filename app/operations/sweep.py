@@ -1,4 +1,4 @@
-"""The reminder sweep (SPEC 2.5): read every open case in a few set-based queries, ask the
+"""The reminder sweep (docs/reminders.md): read every open case in a few set-based queries, ask the
 reminder rules what is due, render it, and enqueue it in the outbox.
 
 The sweep may run at any time, any number of times, from any number of processes: the outbox's
@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
 from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
+from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
 from app.rules.criteria import Thresholds
 from app.rules.distance import describe_distance, distance_to_criteria
@@ -337,6 +338,9 @@ class MailRenderer:
             "day": day_words,
             "moment": moment_words,
             "london_day": london_date,
+            # The sender puts each contact's fresh personal link in place of this.
+            "partnership_url": LINK_PLACEHOLDER,
+            "link_days": config["PARTNERSHIP_LINK_DAYS"],
         }
         self.serializer = optout_serializer()
         self.links: dict[int, str] = {}

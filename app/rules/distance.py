@@ -9,9 +9,10 @@ the minimum, "how close are we to falling under?".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from app.rules.criteria import DEFAULT_THRESHOLDS, Thresholds, evaluate_counts
-from app.rules.vocabulary import Flag
+from app.rules.vocabulary import Flag, Reason
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,51 @@ def describe_distance(distance: Distance, *, subject: str = "it") -> str:
     if residents == 1:
         return words + ", at least one of them a resident"
     return words + f", at least {residents} of them residents"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a partnership stands, in words for the partnership itself."""
+
+    stands: str  # "8 members, 5 of them residents: within criteria, but one member leaving ..."
+    bring_back: str | None  # "2 more members, at least one of them a resident" (None: within)
+
+
+def _counted(members: int, residents: int) -> str:
+    people = "1 member" if members == 1 else f"{members} members"
+    if members == 0:
+        return "no counted members"
+    of_them = "none of them residents" if residents == 0 else f"{residents} of them residents"
+    if residents == 1:
+        of_them = "1 of them a resident"
+    return f"{people}, {of_them}"
+
+
+def criteria_sentence(thresholds: Thresholds = DEFAULT_THRESHOLDS) -> str:
+    """The criteria in one sentence, for a partnership."""
+    share = thresholds.resident_share
+    part = "half" if share == Fraction(1, 2) else f"{share.numerator} in {share.denominator}"
+    return (
+        f"A Big Local partnership is within criteria when it has at least "
+        f"{thresholds.min_members} members and more than {part} of them live in the area "
+        "(workers and LTO reps sit on it but are not counted)."
+    )
+
+
+def standing(members: int, residents: int, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Standing:
+    """Where the partnership stands and, when under criteria, what would bring it back."""
+    counted = _counted(members, residents)
+    distance = distance_to_criteria(members, residents, thresholds)
+    if distance.within_criteria:
+        if distance.one_leaving_puts_under:
+            words = f"{counted}: within criteria, but one member leaving would put you under"
+            return Standing(words, None)
+        return Standing(f"{counted}: within criteria", None)
+    reasons = []
+    evaluation = evaluate_counts(members, residents, thresholds)
+    if Reason.TOO_FEW_MEMBERS in evaluation.reasons:
+        reasons.append(f"fewer than {thresholds.min_members} members")
+    if Reason.NOT_RESIDENT_LED in evaluation.reasons:
+        reasons.append("residents are not more than half of the members")
+    words = f"{counted}: under criteria ({' and '.join(reasons)})"
+    return Standing(words, describe_distance(distance).removeprefix("needs "))

@@ -128,6 +128,12 @@ class EventKind(StrEnum):
     MEMBERSHIP_UPDATED = "membership_updated"
     EMAIL_SENT = "email_sent"
     EMAIL_FAILED = "email_failed"
+    ACTION_REOPENED = "action_reopened"
+    ANSWER_RECEIVED = "answer_received"  # a partnership contact answered through their link
+    ANSWER_ACCEPTED = "answer_accepted"
+    ANSWER_DECLINED = "answer_declined"
+    ANSWER_SUPERSEDED = "answer_superseded"
+    UPDATE_REQUESTED = "update_requested"  # the rep asked the partnership for an update
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -150,6 +156,12 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.EMAIL_FAILED: "Email failed",
     EventKind.MEMBERSHIP_UPDATED: "Membership update",
     EventKind.EVALUATED: "Membership",
+    EventKind.ACTION_REOPENED: "Action reopened",
+    EventKind.ANSWER_RECEIVED: "From the partnership",
+    EventKind.ANSWER_ACCEPTED: "Answer accepted",
+    EventKind.ANSWER_DECLINED: "Answer declined",
+    EventKind.ANSWER_SUPERSEDED: "Answer superseded",
+    EventKind.UPDATE_REQUESTED: "Update requested",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
 PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
@@ -266,9 +278,46 @@ class ReminderKind(StrEnum):
     RETURNED = "returned"
     REP_DIGEST = "rep_digest"
     PROGRAMME_DIGEST = "programme_digest"
+    # Mail about the partnership's answers through their personal link (not from the sweep).
+    UPDATE_REQUEST = "update_request"  # the rep asks the partnership for an update
+    ANSWER_NOTICE = "answer_notice"  # to the rep: the partnership answered
+    ANSWER_CONFIRMATION = "answer_confirmation"  # to the contact: we have your answer
+    ANSWER_DECIDED = "answer_decided"  # to the contact: the rep accepted or declined it
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
+
+
+class AnswerKind(StrEnum):
+    """What a partnership contact answered through their personal link."""
+
+    MEMBERSHIP = "membership"  # a proposed membership update (a roster)
+    ACTION_DONE = "action_done"  # an action reported done, with a comment
+    MORE_TIME = "more_time"  # more time asked for an action: a date and why
+
+
+ANSWER_KINDS: tuple[AnswerKind, ...] = tuple(AnswerKind)
+ANSWER_KIND_WORDS: dict[str, str] = {
+    AnswerKind.MEMBERSHIP: "Membership update",
+    AnswerKind.ACTION_DONE: "Action reported done",
+    AnswerKind.MORE_TIME: "More time asked for",
+}
+
+
+class AnswerStatus(StrEnum):
+    PENDING = "pending"  # waiting for the rep
+    ACCEPTED = "accepted"  # the rep said yes (an action reported done is accepted at once)
+    DECLINED = "declined"  # the rep said no (or reopened an action reported done)
+    SUPERSEDED = "superseded"  # a newer membership update arrived before the rep decided
+
+
+ANSWER_STATUSES: tuple[AnswerStatus, ...] = tuple(AnswerStatus)
+ANSWER_STATUS_WORDS: dict[str, str] = {
+    AnswerStatus.PENDING: "Waiting for the rep",
+    AnswerStatus.ACCEPTED: "Accepted",
+    AnswerStatus.DECLINED: "Declined",
+    AnswerStatus.SUPERSEDED: "Replaced by a newer update",
+}
 
 
 def sql_in(column: str, values: Iterable[str]) -> str:
@@ -291,6 +340,10 @@ def template_globals() -> dict[str, object]:
         "OutboxStatus": OutboxStatus,
         "HealthStatus": HealthStatus,
         "ReminderKind": ReminderKind,
+        "AnswerKind": AnswerKind,
+        "AnswerStatus": AnswerStatus,
+        "ANSWER_KIND_WORDS": ANSWER_KIND_WORDS,
+        "ANSWER_STATUS_WORDS": ANSWER_STATUS_WORDS,
         "STATUS_WORDS": STATUS_WORDS,
         "FLAG_WORDS": FLAG_WORDS,
         "REASON_WORDS": REASON_WORDS,

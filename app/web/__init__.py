@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "insights",
     "outbox",
     "optout",
+    "partnership",
     "imports",
     "due",
     "search",

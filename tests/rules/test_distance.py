@@ -5,7 +5,13 @@ from fractions import Fraction
 import pytest
 
 from app.rules.criteria import Thresholds, evaluate_counts
-from app.rules.distance import Distance, describe_distance, distance_to_criteria
+from app.rules.distance import (
+    Distance,
+    criteria_sentence,
+    describe_distance,
+    distance_to_criteria,
+    standing,
+)
 from app.rules.vocabulary import Flag
 
 ALL_ROSTERS = [(m, r) for m in range(0, 16) for r in range(0, m + 1)]
@@ -80,3 +86,36 @@ def test_words_for_the_common_cases():
 def test_impossible_counts_are_refused():
     with pytest.raises(ValueError):
         distance_to_criteria(3, 4)
+
+
+# --- where the partnership stands, in its own words (the personal page) --------------------
+
+
+def test_eight_members_five_residents_stand_within_but_one_leaving_puts_you_under():
+    result = standing(8, 5)
+    assert result.stands == (
+        "8 members, 5 of them residents: within criteria,"
+        " but one member leaving would put you under"
+    )
+    assert result.bring_back is None
+
+
+def test_seven_members_say_what_would_bring_them_back():
+    result = standing(7, 5)
+    assert result.stands == "7 members, 5 of them residents: under criteria (fewer than 8 members)"
+    assert result.bring_back == "1 more member"
+
+
+def test_not_resident_led_says_how_many_residents_are_needed():
+    result = standing(8, 4)
+    assert "residents are not more than half of the members" in result.stands
+    assert result.bring_back == "1 more member, a resident"
+
+
+def test_a_comfortable_partnership_is_simply_within_criteria():
+    assert standing(12, 9).stands == "12 members, 9 of them residents: within criteria"
+
+
+def test_the_criteria_sentence_names_the_configured_minimum():
+    assert "at least 10 members" in criteria_sentence(Thresholds(min_members=10))
+    assert "more than half of them live in the area" in criteria_sentence()

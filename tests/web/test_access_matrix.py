@@ -19,7 +19,15 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import csrf, db
-from app.models import Action, ActionPlan, Case, CaseEvent, ImportRun, OutboxMessage
+from app.models import (
+    Action,
+    ActionPlan,
+    Case,
+    CaseEvent,
+    ImportRun,
+    OutboxMessage,
+    PartnershipAnswer,
+)
 from app.operations.users import make_set_password_token
 from tests.factories import add_snapshot, make_area, make_user
 from tests.web.conftest import csrf_token, login_as
@@ -96,7 +104,20 @@ def world(app) -> World:
         preview={},
         outcome={},
     )
-    db.session.add_all([message, run])
+    answer = PartnershipAnswer(
+        case=case_a,
+        contact_id=area_a.contacts[0].id,
+        contact_name=area_a.contacts[0].name,
+        contact_email=area_a.contacts[0].email,
+        kind="membership",
+        status="pending",
+        form_key="matrix-answer-key-0001",
+        submitted_at=now,
+        rows=[{"person_id": "", "name": "Nia New", "resident": True, "role": "member"}],
+        comment="",
+        decision_message="",
+    )
+    db.session.add_all([message, run, answer])
     db.session.flush()
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case_a.id))
     values = {
@@ -116,9 +137,10 @@ def world(app) -> World:
         "year": 2021,
         "review_year": 2021,
         "run_id": run.id,
+        "answer_id": answer.id,
     }
     owned = {"case_id", "previous_case_id", "code", "area_code", "area_id", "plan_id"}
-    owned |= {"action_id", "contact_id", "event_id"}
+    owned |= {"action_id", "contact_id", "event_id", "answer_id"}
     db.session.commit()
     users = {"rep_a": rep_a, "rep_b": rep_b, "programme": programme, "admin": admin}
     return World(users=users, values=values, owned_by_a=owned)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
 
-from app.web.cases import sheet, views  # noqa: E402,F401  (routes register on import)
+from app.web.cases import answers, sheet, views  # noqa: E402,F401  (routes register on import)

@@ -146,3 +146,21 @@ class RosterRowForm(Form):
 
 class MembershipForm(VersionedForm):
     rows = FieldList(FormField(RosterRowForm), min_entries=0)
+
+
+class AnswerDecisionForm(FlaskForm):
+    """The rep's yes or no on a partnership's answer; a no (or a reopen) needs a message."""
+
+    message = TextAreaField(
+        "Message to the partnership",
+        validators=[Length(max=2000)],
+        description="Mailed to the contact who sent it. Needed when you decline or reopen.",
+    )
+
+
+class RequestUpdateForm(FlaskForm):
+    message = TextAreaField(
+        "Message (optional)",
+        validators=[Length(max=2000)],
+        description="Added to the email; each contact gets their own personal link.",
+    )

@@ -20,11 +20,13 @@ from app.operations import case_actions as ops
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
+from app.queries.case_answers import case_answers
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
+from app.rules.vocabulary import MEMBER_ROLE_WORDS
 from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
@@ -34,11 +36,13 @@ from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
     ActionStateForm,
+    AnswerDecisionForm,
     ContactForm,
     EditActionForm,
     MembershipForm,
     NoteForm,
     PlanForm,
+    RequestUpdateForm,
     StatusForm,
 )
 
@@ -81,10 +85,13 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     forms.setdefault("contact_form", ContactForm(formdata=None, on=page.today))
     forms.setdefault("action_form", ActionForm(formdata=None))
     state_form = ActionStateForm(formdata=None, version=version)
+    forms.setdefault("request_form", RequestUpdateForm(formdata=None))
     rep_users = assignable_users() if current_user.is_programme else []
     html = render_template(
         "cases/show.html",
         page=page,
+        answers=case_answers(page.case, page.roster, MEMBER_ROLE_WORDS),
+        decision_form=forms.pop("decision_form", None) or AnswerDecisionForm(formdata=None),
         groups=EVENT_GROUPS,
         state_form=state_form,
         rep_users=rep_users,
