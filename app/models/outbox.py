@@ -63,7 +63,7 @@ class SchedulerLease(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """The last run of a periodic job (the sweep, the sender), for the health checks.
 
     One row per job, overwritten on every run: reading health costs one small query."""

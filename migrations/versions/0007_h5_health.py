@@ -1,14 +1,14 @@
 """Health: the last run of the sweep and the sender, and when a message was given up.
 
-Revision ID: 0006_h5_health
-Revises: 0005
+Revision ID: 0007_h5_health
+Revises: 0006_h2_partnership_answers
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h5_health"
-down_revision = "0005"
+revision = "0007_h5_health"
+down_revision = "0006_h2_partnership_answers"
 branch_labels = None
 depends_on = None
 
