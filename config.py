@@ -32,6 +32,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite only: how long a write waits for another's write lock (an import holds it a few
+    # seconds); then the web answers "busy, try again" (503) with the typed input kept. Below
+    # a WSGI server's worker timeout (gunicorn: 30 s).
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 15)
     # Level of the app's operator log lines (logger "app"), written to stderr.
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 
@@ -59,6 +63,8 @@ class Config:
     REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+    # A pause of a case's partnership reminders reaches at most this many days ahead.
+    REMINDER_PAUSE_MAX_DAYS = _int("REMINDER_PAUSE_MAX_DAYS", 366)
     # How long the personal link in a partnership email works (each new mail makes a new one).
     PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
     # Requests to the personal page, per link and per address (Flask-Limiter syntax; counted
@@ -80,6 +86,11 @@ class Config:
     # last reminder sweep is older than this, or due mail has waited longer than this.
     HEALTH_SWEEP_LATE_MINUTES = _int("HEALTH_SWEEP_LATE_MINUTES", 15)
     HEALTH_MAIL_WAITING_MINUTES = _int("HEALTH_MAIL_WAITING_MINUTES", 30)
+
+    # The dashboard's figures are kept per worker until a recorded change (a case event, an
+    # audit entry, a snapshot, a new case, action or user) or this many seconds, whichever is
+    # first (app/queries/freshness.py); 0: computed on every request.
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
 
     # Criteria (docs/rules.md#criteria): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
@@ -112,6 +123,14 @@ class Config:
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: trust
     # none, the headers are ignored).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Two-factor sign-in (time-based codes from an authenticator app). When required, an
+    # administrator without it is sent to set it up at sign-in and can use nothing else until
+    # it is on. On by default, except in demo mode (whose shared demo logins have no phone).
+    ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", not _bool("DEMO_MODE"))
+    # The name authenticator apps show beside the account.
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Big Local follow-up")
+    # How long the code step may take after a correct password before signing in starts again.
+    TWO_FACTOR_STEP_MINUTES = _int("TWO_FACTOR_STEP_MINUTES", 5)
 
     BOOTSTRAP_SERVE_LOCAL = True
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED")
@@ -126,6 +145,9 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Tests write rows directly (no events moving the data version): no dashboard cache, but
+    # tests/queries/test_freshness.py turns it on.
+    PAGE_CACHE_SECONDS = 0
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SESSION_COOKIE_SECURE = False
@@ -135,3 +157,5 @@ class TestConfig(Config):
     MAIL_SERVER = None
     SCHEDULER_ENABLED = False
     SERVER_NAME = None
+    # Tests sign administrators in without a code; the two-factor tests turn this on.
+    ADMIN_TWO_FACTOR_REQUIRED = False

@@ -10,19 +10,22 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import csrf, db, login_manager, mail, migrate
+from app.cli.lazy import LazyGroup
+from app.extensions import csrf, db, login_manager, mail
 from app.secret_key import init_secret_key
 from app.web.request_checks import init_request_checks
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DB_HELP = "Perform database migrations."
 
 
 def create_app(config: object | str | None = None) -> Flask:
     """Build the app: extensions, blueprints, CLI commands and error pages."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
-        template_folder=os.path.join(root, "templates"),
+        template_folder=os.path.join(ROOT, "templates"),
         static_folder="static",
-        instance_path=os.path.join(root, "instance"),
+        instance_path=os.path.join(ROOT, "instance"),
     )
     app.config.from_object(config or os.environ.get("APP_CONFIG", "config.Config"))
     app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
@@ -31,8 +34,9 @@ def create_app(config: object | str | None = None) -> Flask:
     init_secret_key(app)
     _init_proxies(app)
 
+    _init_sqlite_timeout(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    app.cli.add_command(LazyGroup("db", lambda: init_migrations(app), DB_HELP))
     login_manager.init_app(app)
     # Before CSRFProtect, so a cut-off or hostile body is refused before anything reads it.
     init_request_checks(app)
@@ -49,6 +53,18 @@ def create_app(config: object | str | None = None) -> Flask:
     register_cli(app)
     init_scheduler(app)
     return app
+
+
+def init_migrations(app: Flask):
+    """Flask-Migrate on `app` (app.extensions["migrate"] and the real `flask db` group);
+    returns that group. Alembic takes about 100 ms to import, so only `flask db …` and the
+    tests' schema set-up load it."""
+    from flask_migrate import Migrate
+    from flask_migrate.cli import db as db_group
+
+    if "migrate" not in app.extensions:
+        Migrate(app, db, directory=os.path.join(ROOT, "migrations"))
+    return db_group
 
 
 def _init_logging(app: Flask) -> None:
@@ -74,6 +90,18 @@ def _init_proxies(app: Flask) -> None:
         app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
 
+def _init_sqlite_timeout(app: Flask) -> None:
+    """SQLite: how long a write waits for another connection's write lock before giving up
+    (SQLITE_BUSY_TIMEOUT_SECONDS; the web then shows its "busy, try again" page)."""
+    if not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("timeout", float(app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 15)))
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def _init_bootstrap(app: Flask) -> None:
     from flask_bootstrap import Bootstrap5
 
@@ -82,11 +110,11 @@ def _init_bootstrap(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys, allow readers during a write, wait instead of failing."""
+    """SQLite: enforce foreign keys, allow readers during a write. (How long a write waits for
+    the lock is the connection's timeout: see _init_sqlite_timeout.)"""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL syncs at checkpoints instead of every commit: still safe if the
         # process dies (the outbox's per-message commits rely on that), much faster.

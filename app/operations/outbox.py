@@ -30,11 +30,12 @@ from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.operations.job_runs import record_run
-from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS
+from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
-from app.rules.vocabulary import JobName
+from app.rules.pause import is_paused
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, JobName
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def _send_batch(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
-            gone = _cause_gone(message, closed_actions)
+            gone = _cause_gone(message, closed_actions, now)
             if message.contact_id in opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
@@ -379,7 +380,9 @@ def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
+def _cause_gone(
+    message: OutboxMessage, closed_actions: dict[int, str], now: datetime
+) -> str | None:
     """Why this message no longer applies (None: it still does)."""
     case = message.case
     if (
@@ -388,6 +391,11 @@ def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str |
         and message.kind not in KEPT_AFTER_CASE_ENDS
     ):
         return f"the case is {case.status}"
+    if message.kind in PARTNERSHIP_REMINDER_KINDS:
+        if case is not None and is_paused(case.reminders_paused_until, now):
+            return paused_reason(case.reminders_paused_until)
+        if message.contact_id is None:
+            return "the contact was removed"
     action_id = _action_id(message.key)
     if action_id in closed_actions:
         return (

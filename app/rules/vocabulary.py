@@ -98,6 +98,16 @@ class UserRole(StrEnum):
 USER_ROLES: tuple[UserRole, ...] = tuple(UserRole)
 
 
+class AuditAction(StrEnum):
+    """An audit entry's action, for two-factor sign-in (other actions are still plain words in
+    app/operations/users.py)."""
+
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
+
+
 class SnapshotKind(StrEnum):
     ANNUAL = "annual"
     UPDATE = "update"
@@ -134,6 +144,8 @@ class EventKind(StrEnum):
     ANSWER_DECLINED = "answer_declined"
     ANSWER_SUPERSEDED = "answer_superseded"
     UPDATE_REQUESTED = "update_requested"  # the rep asked the partnership for an update
+    REMINDERS_PAUSED = "reminders_paused"
+    REMINDERS_RESUMED = "reminders_resumed"
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -162,9 +174,16 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.ANSWER_DECLINED: "Answer declined",
     EventKind.ANSWER_SUPERSEDED: "Answer superseded",
     EventKind.UPDATE_REQUESTED: "Update requested",
+    EventKind.REMINDERS_PAUSED: "Reminders paused",
+    EventKind.REMINDERS_RESUMED: "Reminders resumed",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
-PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
+# A pause's end is about mail, not casework (the sweep records it when the date passes).
+PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.EMAIL_SENT,
+    EventKind.EMAIL_FAILED,
+    EventKind.REMINDERS_RESUMED,
+)
 
 
 class ActionStatus(StrEnum):
@@ -286,6 +305,27 @@ class ReminderKind(StrEnum):
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
+# The reminders a partnership gets about its case: what a pause holds back.
+PARTNERSHIP_REMINDER_KINDS: tuple[ReminderKind, ...] = (
+    ReminderKind.DUE_SOON,
+    ReminderKind.OVERDUE,
+    ReminderKind.CHECKIN,
+)
+REMINDER_KIND_WORDS: dict[str, str] = {
+    ReminderKind.DUE_SOON: "Action due soon",
+    ReminderKind.OVERDUE: "Action overdue",
+    ReminderKind.CHECKIN: "Check-in",
+    ReminderKind.NEW_CASE: "New case (to the rep)",
+    ReminderKind.STALE: "No activity (to the rep)",
+    ReminderKind.ESCALATED: "Escalated",
+    ReminderKind.RETURNED: "Returned within criteria",
+    ReminderKind.REP_DIGEST: "Rep's weekly digest",
+    ReminderKind.PROGRAMME_DIGEST: "Programme weekly digest",
+    ReminderKind.UPDATE_REQUEST: "Update asked for",
+    ReminderKind.ANSWER_NOTICE: "Partnership answered (to the rep)",
+    ReminderKind.ANSWER_CONFIRMATION: "Answer received (to the partnership)",
+    ReminderKind.ANSWER_DECIDED: "Answer decided (to the partnership)",
+}
 
 
 class AnswerKind(StrEnum):
@@ -353,4 +393,6 @@ def template_globals() -> dict[str, object]:
         "BARRIERS": BARRIER_WORDS,
         "SUPPORT": SUPPORT_WORDS,
         "CONTACT_METHODS": CONTACT_METHODS,
+        "REMINDER_KIND_WORDS": REMINDER_KIND_WORDS,
+        "OUTBOX_STATUS_WORDS": OUTBOX_STATUS_WORDS,
     }

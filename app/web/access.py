@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from app import clock
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
-from app.operations.sessions import live_session
+from app.operations.sessions import user_with_live_session
 from app.queries.areas import seen_by_rep
 
 __all__ = [
@@ -37,32 +37,28 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def programme_required(view: Callable) -> Callable:
-    """Programme team only; a rep gets 404."""
+def _role_required(access: str, allowed: Callable[[Any], bool]) -> Callable[[Callable], Callable]:
+    """A decorator: signed in, and `allowed(current_user)`, else 404 (nothing says the page
+    exists). The view is marked with `access` for the access matrix test."""
 
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any):
-        if not current_user.is_programme:
-            abort(404)
-        return view(*args, **kwargs)
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any):
+            if not allowed(current_user):
+                abort(404)
+            return view(*args, **kwargs)
 
-    wrapped.access = "programme"  # type: ignore[attr-defined]
-    return wrapped
+        wrapped.access = access  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
 
 
-def admin_required(view: Callable) -> Callable:
-    """Admins (programme team with the admin flag) only; anyone else gets 404."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any):
-        if not (current_user.is_programme and current_user.is_admin):
-            abort(404)
-        return view(*args, **kwargs)
-
-    wrapped.access = "admin"  # type: ignore[attr-defined]
-    return wrapped
+# Programme team only; a rep gets 404.
+programme_required = _role_required("programme", lambda user: user.is_programme)
+# Admins (programme team with the admin flag) only; anyone else gets 404.
+admin_required = _role_required("admin", lambda user: user.is_programme and user.is_admin)
 
 
 def visible_cases(user: User) -> Select:
@@ -106,10 +102,8 @@ def load_user(session_id: str) -> User | None:
     user_id, version, token = (session_id.split(":") + ["", ""])[:3]
     if not (user_id.isdigit() and version.isdigit() and token):
         return None
-    user = db.session.get(User, int(user_id))
+    user = user_with_live_session(int(user_id), token, now=clock.now())
     if user is None or user.session_version != int(version) or not user.active:
-        return None
-    if live_session(user.id, token, now=clock.now()) is None:
         return None
     user.session_token = token
     return user

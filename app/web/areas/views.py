@@ -9,9 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import clock
-from app.extensions import db
 from app.operations.assignment import set_area_rep
-from app.operations.errors import UserError
 from app.operations.text import parse_count
 from app.queries.areas import (
     AREA_FLAGS,
@@ -28,7 +26,8 @@ from app.web.areas import bp
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import display
-from app.web.programme.forms import rep_from
+from app.web.programme.forms import AreaRepForm, first_error
+from app.web.saving import REFUSED, commit_or_flash
 
 display.register(bp)
 
@@ -108,16 +107,21 @@ def history_csv(code: str):
 @programme_required
 def assign_rep(code: str):
     area = area_or_404(code)
-    also_open_case = request.form.get("also_open_case") in ("1", "on", "yes", "true")
-    try:
-        rep = rep_from(request.form)
-        change = set_area_rep(
-            area, rep, actor=current_user, now=clock.now(), also_open_case=also_open_case
+    form = AreaRepForm()
+    if not form.validate():
+        flash(first_error(form), "error")
+        return redirect(url_for("areas.show", code=code))
+    also_open_case = form.also_open_case.data in ("1", "on", "yes", "true")
+    change = commit_or_flash(
+        lambda: set_area_rep(
+            area,
+            form.rep_id.data,
+            actor=current_user,
+            now=clock.now(),
+            also_open_case=also_open_case,
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if change is REFUSED:
         return redirect(url_for("areas.show", code=code))
     if not change.changed:
         flash(f"{code} already has that rep: nothing changed.", "info")

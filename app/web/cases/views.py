@@ -17,6 +17,7 @@ from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
 from app.operations import case_actions as ops
+from app.operations import reminder_pause
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
@@ -24,6 +25,7 @@ from app.queries.case_answers import case_answers
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
+from app.rules.calendar import london_day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
 from app.rules.vocabulary import MEMBER_ROLE_WORDS
@@ -31,7 +33,6 @@ from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
@@ -41,19 +42,21 @@ from app.web.cases.forms import (
     EditActionForm,
     MembershipForm,
     NoteForm,
+    PauseForm,
     PlanForm,
     RequestUpdateForm,
+    ResumeForm,
     StatusForm,
 )
+from app.web.form_errors import attach_errors
+from app.web.outbox.views import STATUS_BADGES
 
 INVALID = 422  # the form is shown again with its errors
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {
-        "form_errors": form_errors,
-    }
+    return {"outbox_badges": STATUS_BADGES}
 
 
 @bp.app_template_filter("fromisodate")
@@ -84,6 +87,8 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     forms.setdefault("note_form", NoteForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None, on=page.today))
     forms.setdefault("action_form", ActionForm(formdata=None))
+    forms.setdefault("pause_form", PauseForm(formdata=None, version=version))
+    forms.setdefault("resume_form", ResumeForm(formdata=None, version=version))
     state_form = ActionStateForm(formdata=None, version=version)
     forms.setdefault("request_form", RequestUpdateForm(formdata=None))
     rep_users = assignable_users() if current_user.is_programme else []
@@ -103,30 +108,57 @@ def _show(case_id: int, status: int = 200, **forms: Any):
 # --- saving ---------------------------------------------------------------------------------
 
 
-def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
-    """Run the operation and commit. ('done', result), ('conflict', None) after flashing the
-    conflict, or ('invalid', None) with the errors put on the form; nothing is kept unless
-    done."""
-    try:
-        result = change()
-        db.session.commit()
-    except (ConflictError, StaleDataError, IntegrityError) as exc:
-        # StaleDataError: the row's version changed between our read and our write;
-        # IntegrityError: a concurrent first plan or same-day membership update won the race.
-        db.session.rollback()
-        if not isinstance(exc, ConflictError):
-            current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
-        flash(CONFLICT_MESSAGE, "error")
-        return "conflict", None
-    except ops.InvalidInput as exc:
-        db.session.rollback()
-        attach_errors(form, exc.errors)
-        return "invalid", None
-    except UserError as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc))
-        return "invalid", None
-    return "done", result
+ADDITION_ATTEMPTS = 3  # an addition that met a simultaneous change is simply run again
+CONFLICT = 409  # the form is shown again with what was typed and the conflict message
+
+
+def _save(form, change: Callable[[], Any], *, addition: bool = False) -> tuple[str, Any]:
+    """Run the operation and commit. ('done', result), ('conflict', None) with the conflict
+    message put on the form, or ('invalid', None) with the errors put on the form; nothing is
+    kept unless done.
+
+    An `addition` (a note, an action, a contact) has no version to be stale: if it meets a
+    simultaneous change it is run again on the fresh case instead of being refused."""
+    attempts = ADDITION_ATTEMPTS if addition else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            result = change()
+            db.session.commit()
+        except (ConflictError, StaleDataError, IntegrityError) as exc:
+            # StaleDataError: the row's version changed between our read and our write;
+            # IntegrityError: a concurrent first plan or same-day membership update won the race.
+            db.session.rollback()
+            if not isinstance(exc, ConflictError):
+                current_app.logger.info(
+                    "casework conflict (attempt %d of %d): %s",
+                    attempt,
+                    attempts,
+                    exc.__class__.__name__,
+                )
+            if attempt < attempts and not isinstance(exc, ConflictError):
+                continue
+            form.form_errors.append(CONFLICT_MESSAGE)
+            return "conflict", None
+        except ops.InvalidInput as exc:
+            db.session.rollback()
+            attach_errors(form, exc.errors)
+            return "invalid", None
+        except UserError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return "invalid", None
+        return "done", result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refused(outcome: str, form, version: int | None = None) -> int:
+    """The HTTP status of a form shown again; after a conflict the form carries the version
+    the user now sees, so sending it again (after reviewing) is a deliberate choice."""
+    if outcome != "conflict":
+        return INVALID
+    if version is not None:
+        form.version.data, form.version.raw_data = str(version), None
+    return CONFLICT
 
 
 def _back(case_id: int, anchor: str | None = None):
@@ -150,10 +182,9 @@ def status(case_id: int):
             expected_version=form.version_number(),
         ),
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, status_form=form)
-    if outcome == "done":
-        flash(f"{words}.", "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), status_form=form)
+    flash(f"{words}.", "success")
     return _back(case_id)
 
 
@@ -176,11 +207,11 @@ def contact(case_id: int):
             actor=current_user,
             now=clock.now(),
         ),
+        addition=True,
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, contact_form=form)
-    if outcome == "done":
-        flash("Contact recorded." + (" The case is now contacted." if was_new else ""), "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), contact_form=form)
+    flash("Contact recorded." + (" The case is now contacted." if was_new else ""), "success")
     return _back(case_id)
 
 
@@ -191,11 +222,14 @@ def note(case_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, note_form=form)
-    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, clock.now()))
-    if outcome == "invalid":
-        return _show(case_id, INVALID, note_form=form)
-    if outcome == "done":
-        flash("Note added.", "success")
+    outcome, _ = _save(
+        form,
+        lambda: ops.add_note(case, form.note.data, current_user, clock.now()),
+        addition=True,
+    )
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), note_form=form)
+    flash("Note added.", "success")
     return _back(case_id, "timeline")
 
 
@@ -225,8 +259,9 @@ def plan(case_id: int):
         )
         if outcome == "done":
             flash(_plan_message(changed), "success")
-        if outcome != "invalid":
             return _back(case_id, "plan")
+        status = _refused(outcome, form, case.plan.version if case.plan else 0)
+        return render_template("cases/plan.html", case=case, form=form), status
     return render_template("cases/plan.html", case=case, form=form), INVALID
 
 
@@ -257,11 +292,11 @@ def add_action(case_id: int):
             actor=current_user,
             now=clock.now(),
         ),
+        addition=True,
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, action_form=form)
-    if outcome == "done":
-        flash(f"Action added: {action.description}", "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), action_form=form)
+    flash(f"Action added: {action.description}", "success")
     return _back(case_id, "plan")
 
 
@@ -301,8 +336,9 @@ def edit_action(case_id: int, action_id: int):
         )
         if outcome == "done":
             flash("Action updated." if changed else "No changes to the action.", "success")
-        if outcome != "invalid":
             return _back(case_id, "plan")
+        status = _refused(outcome, form, case.version)
+        return render_template("cases/action.html", case=case, action=action, form=form), status
     html = render_template("cases/action.html", case=case, action=action, form=form)
     return html, INVALID
 
@@ -339,11 +375,61 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
             **extra,
         ),
     )
-    if outcome == "invalid":
+    if outcome != "done":
         flash(" ".join(form.form_errors) or "The action was not changed.", "error")
-    elif outcome == "done":
+    else:
         flash(f"{words}: {description}", "success")
     return _back(case_id, "plan")
+
+
+# --- pausing the partnership's reminders ----------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/reminders/pause")
+@login_required
+def pause_reminders(case_id: int):
+    case = case_or_404(case_id)
+    form = PauseForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, pause_form=form)
+    outcome, cancelled = _save(
+        form,
+        lambda: reminder_pause.pause_reminders(
+            case,
+            form.paused_until.data,
+            form.pause_reason.data,
+            actor=current_user,
+            now=clock.now(),
+            expected_version=form.version_number(),
+        ),
+    )
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), pause_form=form)
+    held = f" {cancelled} queued email(s) cancelled." if cancelled else ""
+    until = london_day_words(form.paused_until.data)
+    flash(f"Partnership reminders paused until {until}.{held}", "success")
+    return _back(case_id, "reminders")
+
+
+@bp.post("/cases/<int:case_id>/reminders/resume")
+@login_required
+def resume_reminders(case_id: int):
+    case = case_or_404(case_id)
+    form = ResumeForm()
+    if not form.validate_on_submit():
+        flash("The form was incomplete; reload the page and try again.", "error")
+        return _back(case_id, "reminders")
+    outcome, _ = _save(
+        form,
+        lambda: reminder_pause.resume_reminders(
+            case, actor=current_user, now=clock.now(), expected_version=form.version_number()
+        ),
+    )
+    if outcome != "done":
+        flash(" ".join(form.form_errors) or "The reminders were not changed.", "error")
+    else:
+        flash("Partnership reminders resumed: the next sweep queues what is due.", "success")
+    return _back(case_id, "reminders")
 
 
 # --- membership -----------------------------------------------------------------------------
@@ -377,8 +463,8 @@ def membership(case_id: int):
             )
             if outcome == "done":
                 flash(f"{result.message}.", "success")
-            if outcome != "invalid":
                 return _back(case_id)
+            return _membership_page(case, form, roster_on, _refused(outcome, form, case.version))
     return _membership_page(case, form, roster_on, INVALID)
 
 

@@ -23,7 +23,7 @@ from app.rules.criteria import Thresholds
 from app.rules.distance import standing
 from app.settings import criteria_thresholds
 from app.web.access import public
-from app.web.cases.display import attach_errors, form_errors
+from app.web.form_errors import attach_errors
 from app.web.partnership import bp
 from app.web.partnership.forms import BLANK_ROWS, MORE_ROWS, DoneForm, MoreTimeForm, RosterForm
 
@@ -46,11 +46,6 @@ EFFECT_WORDS = {
     Outcome.NOTHING: "If your rep accepts it, these become the partnership's figures.",
     Outcome.OPEN: "If your rep accepts it, these become the partnership's figures.",
 }
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"form_errors": form_errors}
 
 
 def _thresholds() -> Thresholds:
@@ -208,7 +203,9 @@ def _preview(page: PartnershipPage, rows: list[answers.ProposedRow]) -> dict[str
     evaluation = answers.proposed_evaluation(rows)
     recorded = {(r.person_id, r.name, bool(r.resident), r.role) for r in page.roster}
     posted = {(r.person_id, r.name, r.resident, r.role) for r in rows}
-    state = OpenCaseState(flag=page.case.flag, returned=page.case.returned_on is not None)
+    case = page.case
+    assert case is not None  # the page refuses a link whose area has no open case
+    state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
     return {
         "standing": standing(evaluation.members, evaluation.residents, _thresholds()),
         "unchanged": recorded == posted and len(rows) == len(page.roster),

@@ -1,14 +1,14 @@
 """Health: the last run of the sweep and the sender, and when a message was given up.
 
-Revision ID: 0007_h5_health
-Revises: 0006_h2_partnership_answers
+Revision ID: 0009_h5_health
+Revises: 0008_h4_reminder_pause
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_h5_health"
-down_revision = "0006_h2_partnership_answers"
+revision = "0009_h5_health"
+down_revision = "0008_h4_reminder_pause"
 branch_labels = None
 depends_on = None
 
