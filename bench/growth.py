@@ -47,7 +47,8 @@ class Growth:
             "| " + " | ".join(head) + " |",
             "|" + "---|" * len(head),
         ]
-        for point in self.points:
+        kinds = list(dict.fromkeys(p.kind for p in self.points))
+        for point in sorted(self.points, key=lambda p: (kinds.index(p.kind), p.factor)):
             cells = [point.kind, f"{point.factor:g}×", f"{point.cases:,}"]
             cells += [_seconds(point.figures.get(name)) for name in BATCH]
             for page in pages:

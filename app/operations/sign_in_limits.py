@@ -101,12 +101,11 @@ def _database_hit(key: str, item: RateLimitItem, now: datetime) -> int:
     seconds = item.get_expiry()
     window = int(now.timestamp()) // seconds * seconds
     dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SignInCount).values(key=key, window_start=window, count=1)
-    statement = statement.on_conflict_do_update(
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = insert(SignInCount).values(key=key, window_start=window, count=1)
+    statement = values.on_conflict_do_update(
         index_elements=["key", "window_start"], set_={"count": SignInCount.count + 1}
     ).returning(SignInCount.count)
     count = db.session.execute(statement).scalar_one()
