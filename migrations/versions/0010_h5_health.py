@@ -1,14 +1,14 @@
 """Health: the last run of the sweep and the sender, and when a message was given up.
 
-Revision ID: 0009_h5_health
-Revises: 0008_h4_reminder_pause
+Revision ID: 0010_h5_health
+Revises: 0009_h7_search_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_h5_health"
-down_revision = "0008_h4_reminder_pause"
+revision = "0010_h5_health"
+down_revision = "0009_h7_search_indexes"
 branch_labels = None
 depends_on = None
 
