@@ -1,14 +1,14 @@
 """Health: the last run of the sweep and the sender, and when a message was given up.
 
-Revision ID: 0010_h5_health
-Revises: 0009_h7_search_indexes
+Revision ID: 0011_h5_health
+Revises: 0010_h3_contact_bounces
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_h5_health"
-down_revision = "0009_h7_search_indexes"
+revision = "0011_h5_health"
+down_revision = "0010_h3_contact_bounces"
 branch_labels = None
 depends_on = None
 
