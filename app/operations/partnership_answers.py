@@ -314,7 +314,12 @@ def submit_action_done(
     if (done := _store(answer, access)) is not None:
         return done
     mark_action_done(
-        case, action, now=now, actor_id=None, words=f" Reported by {access.contact.name}."
+        case,
+        action,
+        now=now,
+        actor_id=None,
+        words=f" Reported by {access.contact.name}.",
+        data={"contact_name": access.contact.name, "answer_id": answer.id},
     )
     message = (
         f"{answer.contact_name} reported “{action.description}” done: {comment}"
