@@ -585,9 +585,9 @@ def _area_updates(
 ) -> list[tuple[DemoMember, ...]]:
     rosters = []
     for kind in kinds:
+        new: tuple[DemoMember, ...] | None = None
         if kind == "under":
             options = _still_under_targets(roster)
-            new = None
             while new is None:  # (m, r) itself is always an option, so this ends
                 new = _reshape(rng, people, area, roster, rng.choice(options))
         elif kind == "grow":  # more residents join: stays within criteria
@@ -595,11 +595,11 @@ def _area_updates(
             grow = rng.randint(1, 3)
             new = _reshape(rng, people, area, roster, (m + grow, r + grow))
         else:
-            new = None
             if kind == "eight":
                 new = _reshape(rng, people, area, roster, _eight_target(roster))
             if new is None:  # not exactly eight after all: residents join instead
                 new = _reshape(rng, people, area, roster, _above_target(rng, roster))
+        assert new is not None  # every branch ends with a roster
         roster = new
         rosters.append(roster)
     return rosters

@@ -78,7 +78,7 @@ def load_demo(*, now: datetime, seed: int = 2021, progress=None) -> DemoLogins:
 
 def _users(programme: DemoProgramme, password_hash: str, now: datetime) -> dict[str, User]:
     users: dict[str, User] = {}
-    staff = [
+    staff: list[tuple[str, str, str, bool, str | None]] = [
         (ADMIN_EMAIL, "Priya Shah", "programme", True, None),
         (PROGRAMME_EMAIL, "Tom Okafor", "programme", False, None),
     ]
@@ -205,13 +205,12 @@ DEMO_REP_STAGES = (0, 1, 2, 4, 3)
 def _demo_rep_caseload(now: datetime) -> User | None:
     """The rep with the most open cases, given areas (through the real operation) from reps
     with more than one until they have five, so the walkthrough shows every open status."""
-    counts = dict(
-        db.session.execute(
-            select(Case.rep_id, func.count())
-            .where(Case.status.in_(OPEN_STATUSES), Case.rep_id.is_not(None))
-            .group_by(Case.rep_id)
-        ).all()
-    )
+    rows = db.session.execute(
+        select(Case.rep_id, func.count())
+        .where(Case.status.in_(OPEN_STATUSES), Case.rep_id.is_not(None))
+        .group_by(Case.rep_id)
+    ).all()
+    counts = {rep_id: n for rep_id, n in rows if rep_id is not None}
     if not counts:
         return None
     rep_id = max(counts, key=lambda r: (counts[r], -r))
@@ -226,6 +225,7 @@ def _demo_rep_caseload(now: datetime) -> User | None:
             .order_by(Case.id)
             .limit(1)
         )
+        assert case is not None and rep is not None  # the donor has an open case
         set_area_rep(case.area, rep, actor=None, now=now)
         counts[rep_id] += 1
     return rep
@@ -290,12 +290,12 @@ def _casework(now: datetime, rng: random.Random) -> str:
 def _status(case: Case, target: str, at: datetime, note: str) -> None:
     """The rep moves the case on and notes why: the same operations a rep's page calls (a
     case in the unassigned queue is worked by the programme team)."""
-    actor = db.session.get(User, case.rep_id) if case.rep_id is not None else _programme_user()
+    actor = case.rep if case.rep is not None else _programme_user()
     change_status(case, target, actor, at)
     add_note(case, note, actor, at)
 
 
 def _programme_user() -> User:
-    return db.session.scalar(
+    return db.session.execute(
         select(User).where(User.role == "programme").order_by(User.id).limit(1)
-    )
+    ).scalar_one()

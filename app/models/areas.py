@@ -8,12 +8,12 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 from app.models.users import User
 
 
-class Area(db.Model):
+class Area(Model):
     __tablename__ = "areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,7 @@ class Area(db.Model):
         return f"<Area {self.code}>"
 
 
-class Contact(db.Model):
+class Contact(Model):
     """A partnership contact (chair or named contact): receives reminders, has no account."""
 
     __tablename__ = "contacts"

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.areas import Area
 from app.models.types import UTCDateTime
 from app.models.users import User
+
+if TYPE_CHECKING:
+    from app.models.plans import ActionPlan
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, CaseStatus, sql_in
 
 _OPEN_SQL = sql_in("status", OPEN_STATUSES)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(sql_in("status", STATUSES), name="status"),
@@ -63,6 +66,7 @@ class Case(db.Model):
     area: Mapped[Area] = relationship()
     rep: Mapped[User | None] = relationship()
     previous_case: Mapped[Case | None] = relationship(remote_side=[id])
+    plan: Mapped[ActionPlan | None] = relationship(back_populates="case", uselist=False)
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id.desc()", cascade="all, delete-orphan"
     )
@@ -72,7 +76,7 @@ class Case(db.Model):
         return self.status in OPEN_STATUSES
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """One line of a case's timeline: who did what, when."""
 
     __tablename__ = "case_events"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 from app.models.users import User
 
@@ -24,7 +24,7 @@ IMPORT_RUN_STATUSES = (PREVIEWING, PREVIEWED, APPLYING, APPLIED, FAILED, DISCARD
 BUSY_STATUSES = (PREVIEWING, APPLYING)
 
 
-class ImportRun(db.Model):
+class ImportRun(Model):
     __tablename__ = "import_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

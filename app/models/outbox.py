@@ -8,13 +8,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.types import UTCDateTime
 from app.rules.vocabulary import OUTBOX_STATUSES, OutboxStatus, sql_in
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint(sql_in("status", OUTBOX_STATUSES), name="status"),
@@ -50,7 +50,7 @@ class OutboxMessage(db.Model):
     case: Mapped[Case | None] = relationship()
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """Who runs the scheduler's jobs now: a second scheduler waits until the lease expires."""
 
     __tablename__ = "scheduler_leases"

@@ -8,13 +8,13 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.types import UTCDateTime
 from app.rules.vocabulary import ACTION_STATUSES, ActionStatus, Owner, sql_in
 
 
-class ActionPlan(db.Model):
+class ActionPlan(Model):
     __tablename__ = "action_plans"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,13 +29,13 @@ class ActionPlan(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    case: Mapped[Case] = relationship(backref=db.backref("plan", uselist=False))
+    case: Mapped[Case] = relationship(back_populates="plan")
     actions: Mapped[list[Action]] = relationship(
         back_populates="plan", order_by="Action.id", cascade="all, delete-orphan"
     )
 
 
-class Action(db.Model):
+class Action(Model):
     __tablename__ = "actions"
     __table_args__ = (
         CheckConstraint(sql_in("owner", tuple(Owner)), name="owner"),

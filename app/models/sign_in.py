@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
-class SignInCount(db.Model):
+class SignInCount(Model):
     """Attempts counted for one key (hashed account/address) in one fixed window."""
 
     __tablename__ = "sign_in_counts"
@@ -21,7 +21,7 @@ class SignInCount(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser: its cookie holds a random token whose hash is stored here."""
 
     __tablename__ = "user_sessions"

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.areas import Area
 from app.models.types import UTCDateTime
 from app.rules.vocabulary import (
@@ -33,7 +33,7 @@ from app.rules.vocabulary import (
 _UPDATE_SQL = f"kind = '{SnapshotKind.UPDATE}'"
 
 
-class Person(db.Model):
+class Person(Model):
     """Someone who sits on a partnership; `person_id` is stable across years and areas."""
 
     __tablename__ = "persons"
@@ -43,7 +43,7 @@ class Person(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Snapshot(db.Model):
+class Snapshot(Model):
     __tablename__ = "snapshots"
     __table_args__ = (
         CheckConstraint(sql_in("kind", SNAPSHOT_KINDS), name="kind"),
@@ -86,7 +86,7 @@ class Snapshot(db.Model):
     )
 
 
-class RosterEntry(db.Model):
+class RosterEntry(Model):
     __tablename__ = "roster_entries"
     __table_args__ = (
         UniqueConstraint("snapshot_id", "person_ref"),

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 from app.rules.vocabulary import USER_ROLES, UserRole, sql_in
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(sql_in("role", USER_ROLES), name="role"),)
 
@@ -44,7 +45,11 @@ class User(UserMixin, db.Model):
         return self.role == UserRole.REP
 
     # The token of the server-side session this object was loaded for (app/operations/sessions).
-    session_token = None  # type: str | None  (not a column)
+    # Not a column: declared for the type checker only (a bare annotation would be mapped).
+    if TYPE_CHECKING:
+        session_token: str | None
+    else:
+        session_token = None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}:{self.session_token or ''}"

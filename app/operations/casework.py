@@ -208,6 +208,7 @@ def _apply_one(
             data=data,
         )
     elif decision.outcome is Outcome.ESCALATE:
+        assert decision.flag is not None  # an escalation always carries the flag
         case.flag = decision.flag
         case.escalated_count += 1
         case.last_escalated_on = snapshot.effective_on
@@ -222,6 +223,7 @@ def _apply_one(
             data=data,
         )
     elif decision.outcome is Outcome.RETURN:
+        assert decision.flag is not None  # a return always carries the flag
         if case.flag != decision.flag:
             case.flag = decision.flag
             record_event(

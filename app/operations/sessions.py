@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import User, UserSession
+from app.operations.rows import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,12 @@ def end_session(token: str, *, now: datetime) -> None:
 
 def end_all_sessions(user: User, *, now: datetime) -> int:
     """Revoke every session of `user` (sign out everywhere); returns how many."""
-    result = db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
+    ended = rowcount(
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
     )
-    log.info("all %s sessions of user %s ended", result.rowcount, user.id)
-    return result.rowcount
+    log.info("all %s sessions of user %s ended", ended, user.id)
+    return ended

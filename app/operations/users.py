@@ -25,7 +25,7 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(user: User, password: str) -> bool:
-    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+    return user.password_hash is not None and check_password_hash(user.password_hash, password)
 
 
 def normalise_email(email: str) -> str:

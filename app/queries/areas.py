@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -157,8 +158,8 @@ def area_page(
         .outerjoin(User, Area.rep_id == User.id)
         .outerjoin(Case, and_(Case.area_id == Area.id, Case.status.in_(OPEN_STATUSES)))
     )
-    query = _ordered(_filtered(query, f, viewer), f.sort)
-    query = query.limit(per_page).offset((page - 1) * per_page)
+    paged: Select[Any] = _ordered(_filtered(query, f, viewer), f.sort)
+    paged = paged.limit(per_page).offset((page - 1) * per_page)
     rows = [
         AreaRow(
             code=code,
@@ -185,7 +186,7 @@ def area_page(
             as_of,
             case_id,
             case_status,
-        ) in db.session.execute(query)  # fmt: skip
+        ) in db.session.execute(paged)  # fmt: skip
     ]
     return rows, total, page
 

@@ -250,8 +250,9 @@ def member_trend(area_id: int) -> list[TrendRow]:
         .order_by(Snapshot.review_year)
     )
     return [
-        TrendRow(year, members, residents, flag, FLAG_WORDS.get(flag, "Within criteria"))
+        TrendRow(year, members, residents, flag, FLAG_WORDS.get(flag or "", "Within criteria"))
         for year, members, residents, flag in rows
+        if year is not None  # annual snapshots always have a review year
     ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
 
@@ -91,24 +92,26 @@ def due_soon(
         .offset((page - 1) * per_page)
     ).all()
     return DueSoonPage(
-        rows=[
-            DueAction(
-                action_id=action_id,
-                description=description,
-                owner=owner,
-                due_on=due_on,
-                overdue=due_on < today,
-                days=(due_on - today).days,
-                case_id=case_id,
-                area_code=code,
-                area_name=name,
-                rep_name=rep_name,
-            )
-            for action_id, description, owner, due_on, case_id, code, name, rep_name in rows
-        ],
+        rows=[_due_action(row, today) for row in rows],
         total=total,
         overdue_total=overdue_total or 0,
         page=page,
         pages=pages,
         until=until,
+    )
+
+
+def _due_action(row: Any, today: date) -> DueAction:
+    action_id, description, owner, due_on, case_id, code, name, rep_name = row
+    return DueAction(
+        action_id=action_id,
+        description=description,
+        owner=owner,
+        due_on=due_on,
+        overdue=due_on < today,
+        days=(due_on - today).days,
+        case_id=case_id,
+        area_code=code,
+        area_name=name,
+        rep_name=rep_name,
     )

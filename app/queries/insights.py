@@ -203,7 +203,7 @@ def review_years(area_ids: Sequence[int] | None = None) -> list[int]:
     query = select(Snapshot.review_year).where(Snapshot.kind == "annual").distinct()
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(list(area_ids)))
-    return sorted(int(y) for y in db.session.scalars(query))
+    return sorted(int(y) for y in db.session.scalars(query) if y is not None)
 
 
 def returns_by_month(

@@ -3,6 +3,8 @@ empty parameters is redirected to the same list without them (shareable, readabl
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
@@ -12,7 +14,8 @@ def without_empty_parameters() -> Response | None:
     if request.method != "GET" or not any(v == "" for v in request.args.values()):
         return None
     kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
-    args: dict[str, list[str]] = {}
+    args: dict[str, Any] = {}
     for key, value in kept:
         args.setdefault(key, []).append(value)
+    assert request.endpoint is not None  # a matched GET route
     return redirect(url_for(request.endpoint, **(request.view_args or {}), **args))

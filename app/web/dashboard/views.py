@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, render_template, request, url_for
 
 from app import clock
@@ -17,7 +19,8 @@ from app.web.dashboard import bp
 
 def case_list_url(filters: CaseFilters) -> str:
     """The programme case list filtered to exactly the cases `filters` selects."""
-    return url_for("programme.cases", **filters.to_args())
+    args: dict[str, Any] = filters.to_args()
+    return url_for("programme.cases", **args)
 
 
 @bp.context_processor

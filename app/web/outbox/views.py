@@ -61,8 +61,8 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 @bp.get("/outbox")
 @programme_required
 def index():
-    status = request.args.get("status", "")
-    status = status if status in OUTBOX_STATUSES else None
+    asked = request.args.get("status", "")
+    status = asked if asked in OUTBOX_STATUSES else None
     page = parse_count(request.args.get("page", "1")) or 1
     listing = outbox_page(status, page)
     return render_template(

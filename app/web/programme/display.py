@@ -19,7 +19,7 @@ def reason_words(reasons: Iterable[str] | None) -> list[str]:
 
 
 def status_words(status: str | None) -> str:
-    return STATUS_WORDS.get(status, status or "")
+    return STATUS_WORDS.get(status, status) if status else ""
 
 
 def case_url(case_id: int) -> str:

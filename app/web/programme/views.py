@@ -4,6 +4,7 @@ queue, assigning a case and closing it."""
 from __future__ import annotations
 
 from math import ceil
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -214,7 +215,7 @@ def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
     if request.form.get("all_matching") == "1":
         filters, _errors = CaseFilters.from_args(filters_args)
         return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
-    items = []
+    items: list[tuple[int, int | None]] = []
     for raw in request.form.getlist("case"):
         case_id, _, version = raw.partition(":")
         if case_id.isdigit() and version.isdigit():
@@ -226,7 +227,8 @@ def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
 @programme_required
 def bulk():
     filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
-    back = url_for("programme.cases", **filters_args)
+    back_args: dict[str, Any] = filters_args.to_dict(flat=False)
+    back = url_for("programme.cases", **back_args)
     items = _bulk_items(filters_args)
     if not items:
         flash("Select at least one case (or all cases matching the filters).", "error")
