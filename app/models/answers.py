@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
-from app.extensions import db
+from app.extensions import Model
 from app.models.areas import Contact
 from app.models.cases import Case
 from app.models.plans import Action
@@ -19,7 +19,7 @@ from app.models.users import User
 from app.rules.vocabulary import ANSWER_KINDS, ANSWER_STATUSES, AnswerStatus, sql_in
 
 
-class PartnershipAnswer(db.Model):
+class PartnershipAnswer(Model):
     __tablename__ = "partnership_answers"
     __table_args__ = (
         CheckConstraint(sql_in("kind", ANSWER_KINDS), name="kind"),

@@ -169,20 +169,23 @@ def _store(answer: PartnershipAnswer, access: LinkAccess) -> Submitted:
     """Insert the answer, or find the one a concurrent request with the same form key stored
     first (INSERT ... ON CONFLICT DO NOTHING: no savepoint, which SQLite's driver would turn
     into an early commit)."""
-    table = PartnershipAnswer.__table__
-    values = {c.key: getattr(answer, c.key) for c in table.columns if c.key != "id"}
+    columns = PartnershipAnswer.__table__.columns
+    values = {c.key: getattr(answer, c.key) for c in columns if c.key != "id"}
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=["form_key"])
-    ).returning(table.c.id)
+        insert(PartnershipAnswer)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["form_key"])
+        .returning(PartnershipAnswer.id)
+    )
     new_id = db.session.execute(statement).scalar()
     if new_id is None:
         done = _already_sent(answer.form_key, access)
         if done is None:  # pragma: no cover - the conflicting row is committed by then
             raise UserError("Your answer could not be saved; please send it again.")
         return done
-    return Submitted(db.session.get(PartnershipAnswer, new_id), duplicate=False)
+    return Submitted(db.session.get_one(PartnershipAnswer, new_id), duplicate=False)
 
 
 def _new_answer(access: LinkAccess, case: Case, kind: str, form_key: str, now: datetime):
