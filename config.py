@@ -49,7 +49,7 @@ class Config:
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localtrust.org.uk")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
-    # Reminders (SPEC 2.5): each timing is configuration; these are the defaults.
+    # Reminders (docs/reminders.md): each timing is configuration; these are the defaults.
     REMINDER_DUE_SOON_DAYS = _int("REMINDER_DUE_SOON_DAYS", 7)
     REMINDER_OVERDUE_AFTER_DAYS = _int("REMINDER_OVERDUE_AFTER_DAYS", 1)
     REMINDER_OVERDUE_EVERY_DAYS = _int("REMINDER_OVERDUE_EVERY_DAYS", 7)
@@ -77,7 +77,7 @@ class Config:
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
 
-    # Criteria (SPEC 2.2): thresholds are configuration.
+    # Criteria (docs/rules.md#criteria): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
     # Residents must be strictly more than this share of the counted members ("1/2": over half).
     CRITERIA_RESIDENT_SHARE = os.environ.get("CRITERIA_RESIDENT_SHARE", "1/2")

@@ -1,7 +1,7 @@
 """The benchmark programme, deterministic for a given size.
 
 `factor` 1 is the real programme (150 areas, 50 reps, about 1,000 open cases); 10 is ten times
-it. The files are the SPEC §4 CSV formats and are loaded with the real `flask` commands.
+it. The files are the CSV formats of docs/csv.md and are loaded with the real `flask` commands.
 
 One open case per area is enforced by the database, so 10,000 open cases need 10,000 areas:
 the reviewed areas (150 × factor, seven annual reviews each: the 150,000-row file at 10×) give

@@ -1,4 +1,4 @@
-"""The benchmark (`make bench`): its 10× programme has the sizes the issue asks for, and its
+"""The benchmark (`make bench`): its 10× programme has ten times the programme's sizes, and its
 --quick mode (what CI runs) completes with every query-count check holding."""
 
 from __future__ import annotations

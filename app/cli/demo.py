@@ -1,4 +1,4 @@
-"""`flask demo load`: the deterministic demo programme (SPEC 3)."""
+"""`flask demo load`: the deterministic demo programme (docs/insights.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask areas import`, `flask reviews import`, `flask updates import` (SPEC 4).
+"""`flask areas import`, `flask reviews import`, `flask updates import` (docs/csv.md).
 
 All-or-nothing: a bad file exits with status 1, lists every bad row on stderr as
 `row N, column C: reason`, and writes nothing."""

@@ -1,4 +1,4 @@
-"""`flask insights`: the programme's yearly figures (SPEC 2.6)."""
+"""`flask insights`: the programme's yearly figures (docs/insights.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from app.queries.insights import area_ids_for, as_json, programme_insights
 
 
 @click.command("insights")
-@click.option("--json", "json_out", is_flag=True, help="The SPEC 2.6 object as JSON on stdout.")
+@click.option(
+    "--json", "json_out", is_flag=True, help="The insights of docs/insights.md as JSON on stdout."
+)
 @click.option("--area", "areas", multiple=True, metavar="CODE", help="Only these areas.")
 @click.option(
     "--from", "first_year", type=int, metavar="YEAR", help="First review year (included)."

@@ -1,4 +1,4 @@
-"""`flask reminders sweep [--now ISO]`: enqueue every reminder due now (SPEC 2.5)."""
+"""`flask reminders sweep [--now ISO]`: enqueue every reminder due now (docs/reminders.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Deterministic demo programme for ``flask demo load`` (SPEC §3).
+"""Deterministic demo programme for ``flask demo load`` (docs/insights.md).
 
 Pure standard library: no Flask, no database. ``generate(seed)`` returns reps, areas with
 contacts, seven annual reviews (2015-2021) and in-year updates after the 2021 review. The data
-is built so that the programme insights (SPEC §2.6) reproduce Local Trust's published 2021
+is built so that the programme insights (docs/insights.md) reproduce Local Trust's published 2021
 summary exactly, whatever the seed; the seed only changes who, where and how.
 
 The construction is top-down:
@@ -81,7 +81,7 @@ class DemoProgramme:
 REVIEW_YEARS = tuple(range(2015, 2022))
 AREA_COUNT = 150
 REP_COUNT = 50
-MIN_MEMBERS = 8  # SPEC §2.2 default; residents must also be strictly over half
+MIN_MEMBERS = 8  # the default of docs/rules.md#criteria; residents must also be strictly over half
 
 # Published: 1455 members in 2020, 1506 in 2021. 2015 follows from the other published totals:
 # distinct members (4,322: "over 4,300", 28.8 per area) = members in 2015 + new members since.
@@ -641,8 +641,9 @@ def _in_year_updates(
 ) -> list[tuple[int, datetime.date, tuple[DemoMember, ...]]]:
     """Updates after the 2021 review: twelve under-criteria areas come back within criteria."""
     under = [a for a, slot in enumerate(plan_2021) if slot.status == "under"]
-    # A case's returned date is set the first time only (SPEC 2.3), so the twelve that come
-    # back are drawn from cases that have not returned before: the list of cases then shows them.
+    # A case's returned date is set the first time only (docs/rules.md#cases), so the twelve
+    # that come back are drawn from cases that have not returned before: the list of cases then
+    # shows them.
     returned = _returned_before(plans)
     returning = rng.sample([a for a in under if not returned[a]], RETURNED_AFTER_2021)
     eights = set(rng.sample(returning, RETURNED_AFTER_2021 // 3))  # some at exactly eight

@@ -1,4 +1,4 @@
-"""Load the deterministic demo programme (SPEC 3) into the database, through the same
+"""Load the deterministic demo programme (docs/insights.md) into the database, through the same
 operations an import uses, and give the open cases some realistic casework."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ class Area(Model):
     name: Mapped[str] = mapped_column(String(200))
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    # The current evaluation (SPEC 2.3): that of the latest snapshot by effective date.
+    # The current evaluation (docs/rules.md#cases): that of the latest snapshot by effective date.
     # Kept here so lists and rules read it without scanning rosters.
     current_snapshot_on: Mapped[date | None] = mapped_column(Date)
     current_members: Mapped[int | None] = mapped_column(Integer)

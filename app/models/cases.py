@@ -26,7 +26,7 @@ class Case(Model):
     __table_args__ = (
         CheckConstraint(sql_in("status", STATUSES), name="status"),
         CheckConstraint(sql_in("flag", FLAGS), name="flag"),
-        # SPEC 2.3: at most one open case per area, enforced by the database.
+        # docs/rules.md#cases: at most one open case per area, enforced by the database.
         Index(
             "uq_cases_one_open_per_area",
             "area_id",

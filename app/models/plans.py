@@ -1,4 +1,4 @@
-"""A case's action plan and its actions (SPEC 2.4)."""
+"""A case's action plan and its actions (docs/rules.md#action-plans)."""
 
 from __future__ import annotations
 

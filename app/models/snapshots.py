@@ -74,7 +74,8 @@ class Snapshot(Model):
     source: Mapped[str] = mapped_column(String(20), default="import")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # The evaluation of this roster (SPEC 2.2), stored so insights and history read it in SQL.
+    # The evaluation of this roster (docs/rules.md#criteria), stored so insights and history
+    # read it in SQL.
     members: Mapped[int] = mapped_column(Integer, default=0)
     residents: Mapped[int] = mapped_column(Integer, default=0)
     flag: Mapped[str | None] = mapped_column(String(20))

@@ -1,4 +1,4 @@
-"""Reading the import CSV files (SPEC 4): UTF-8 (a BOM tolerated), a header row, free column
+"""Reading the import CSV files (docs/csv.md): UTF-8 (a BOM tolerated), a header row, free column
 order. Problems are collected as `row N, column C: reason` (the header is row 1) so a file with
 several bad rows is reported in one go."""
 

@@ -1,4 +1,4 @@
-"""The three imports of SPEC 4 (areas, annual reviews, in-year updates).
+"""The three imports of docs/csv.md (areas, annual reviews, in-year updates).
 
 Each is all-or-nothing: the whole file is checked first and every bad row reported; only a
 clean file is written, in one transaction owned by the caller."""

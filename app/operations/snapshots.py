@@ -1,4 +1,4 @@
-"""Storing membership snapshots in bulk and running the case rules for them (SPEC 2.3).
+"""Storing membership snapshots in bulk and running the case rules for them (docs/rules.md#cases).
 
 Imports, the demo loader and the web's membership update all come through here, so a file of
 seven years gives the same cases as seven yearly files."""

@@ -1,4 +1,4 @@
-"""The reminder sweep (SPEC 2.5): read every open case in a few set-based queries, ask the
+"""The reminder sweep (docs/reminders.md): read every open case in a few set-based queries, ask the
 reminder rules what is due, render it, and enqueue it in the outbox.
 
 The sweep may run at any time, any number of times, from any number of processes: the outbox's

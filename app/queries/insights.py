@@ -1,4 +1,4 @@
-"""Programme insights (SPEC 2.6), computed in the database, set-based.
+"""Programme insights (docs/insights.md), computed in the database, set-based.
 
 Only annual reviews count (in-year updates are excluded) and only counted members (not workers
 or LTO reps). The dashboard, the insights page, the exports and `flask insights --json` all read
@@ -180,7 +180,7 @@ def programme_insights(
 
 
 def as_json(insights: dict[str, Any]) -> dict[str, Any]:
-    """The JSON shape: years as string keys, exactly the SPEC keys in SPEC order."""
+    """The JSON shape: years as string keys, exactly the keys of docs/insights.md, in its order."""
     out: dict[str, Any] = {}
     for key in KEYS:
         value = insights[key]

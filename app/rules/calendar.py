@@ -1,4 +1,5 @@
-"""Working days and send windows (SPEC 2.5): Europe/London, England-and-Wales bank holidays.
+"""Working days and send windows (docs/reminders.md): Europe/London, England-and-Wales bank
+holidays.
 
 Pure: no Flask, no database, no clock. Moments in and out are aware UTC datetimes."""
 

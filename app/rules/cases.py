@@ -1,4 +1,5 @@
-"""Case rules (SPEC 2.3): what a new snapshot does to an area's case, and the status machine."""
+"""Case rules (docs/rules.md#cases): what a new snapshot does to an area's case, and the status
+machine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Big Local partnership criteria (SPEC 2.2): a pure function of a roster."""
+"""Big Local partnership criteria (docs/rules.md#criteria): a pure function of a roster."""
 
 from __future__ import annotations
 

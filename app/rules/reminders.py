@@ -1,5 +1,5 @@
-"""Reminder rules (SPEC 2.5): a case's facts and a moment → the reminders due, each with the
-unique key that lets the outbox refuse a second enqueue.
+"""Reminder rules (docs/reminders.md): a case's facts and a moment → the reminders due, each with
+the unique key that lets the outbox refuse a second enqueue.
 
 Pure: no Flask, no database, no clock. The sweep (app/operations/sweep.py) gathers the facts,
 calls `due_reminders` / `due_digests`, renders and enqueues what is not yet in the outbox.
@@ -20,7 +20,7 @@ from app.rules.vocabulary import OPEN_STATUSES, ActionStatus, EventKind, Owner, 
 
 @dataclass(frozen=True)
 class Settings:
-    """Reminder timings (defaults from SPEC 2.5), each configurable."""
+    """Reminder timings (defaults in docs/reminders.md), each configurable."""
 
     due_soon_days: int = 7  # before the due date
     overdue_after_days: int = 1  # after the due date

@@ -8,6 +8,7 @@ from flask import Flask
 
 from app.rules.vocabulary import template_globals
 from app.web.filters import register_filters
+from app.web.form_errors import form_errors
 
 BLUEPRINTS = (
     "home",
@@ -37,6 +38,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(template_globals())
     register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
+    app.jinja_env.globals["form_errors"] = form_errors
 
 
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:

@@ -1,4 +1,4 @@
-"""Every main page over the demo programme (SPEC 3): what it shows, axe (no serious or critical
+"""Every main page over the demo programme: what it shows, axe (no serious or critical
 violations) and a screenshot under test-output/screenshots/ (desktop 1280 wide; My cases and
 a case page also at phone width, 390).
 

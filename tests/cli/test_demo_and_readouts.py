@@ -1,6 +1,7 @@
 """`flask demo load`, `flask insights --json`, `flask cases list --json`, `flask users create`.
 
-The expected figures are the published 2021 summary's (SPEC 3), not the code's output."""
+The expected figures are the published 2021 summary's (docs/insights.md), not the code's
+output."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The reminder sweep against a real database: what it enqueues, exactly once (SPEC 2.5)."""
+"""The reminder sweep against a real database: what it enqueues, exactly once
+(docs/reminders.md)."""
 
 from __future__ import annotations
 

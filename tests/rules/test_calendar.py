@@ -1,4 +1,4 @@
-"""Working days and the partnership send window, Europe/London (SPEC 2.5)."""
+"""Working days and the partnership send window, Europe/London (docs/reminders.md)."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Case rules (SPEC 2.3): every (open case, new flag) pair, and the status machine."""
+"""Case rules (docs/rules.md#cases): every (open case, new flag) pair, and the status machine."""
 
 import pytest
 from hypothesis import given

@@ -1,4 +1,5 @@
-"""Criteria (SPEC 2.2), checked exhaustively for every roster of up to 12 counted members."""
+"""Criteria (docs/rules.md#criteria), checked exhaustively for every roster of up to 12 counted
+members."""
 
 from fractions import Fraction
 

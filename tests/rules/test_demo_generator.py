@@ -1,7 +1,9 @@
-"""The demo programme reproduces the figures of the 2021 partnership review summary (SPEC §3).
+"""The demo programme reproduces the figures of the 2021 partnership review summary
+(docs/insights.md).
 
 Every figure is recomputed here from the raw generated data with plain Python, independently of
-the generator's own bookkeeping; the expected numbers are the SPEC's, not the generator's.
+the generator's own bookkeeping; the expected numbers are the published summary's
+(docs/insights.md), not the generator's.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def counted(snapshot):
 
 
 def evaluate(snapshot):
-    """'under', 'threshold' or None, following SPEC §2.2 literally."""
+    """'under', 'threshold' or None, following docs/rules.md#criteria literally."""
     members = counted(snapshot)
     n, residents = len(members), sum(1 for m in members if m.resident)
     if not (n >= 8 and residents * 2 > n):

@@ -1,4 +1,5 @@
-"""Reminder rules (SPEC 2.5): which reminders are due for a case at a moment, with their keys."""
+"""Reminder rules (docs/reminders.md): which reminders are due for a case at a moment, with
+their keys."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta

@@ -28,7 +28,7 @@ from app.web.areas import bp
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import display
-from app.web.programme.forms import rep_from
+from app.web.programme.forms import AreaRepForm, first_error
 
 display.register(bp)
 
@@ -108,9 +108,13 @@ def history_csv(code: str):
 @programme_required
 def assign_rep(code: str):
     area = area_or_404(code)
-    also_open_case = request.form.get("also_open_case") in ("1", "on", "yes", "true")
+    form = AreaRepForm()
+    if not form.validate():
+        flash(first_error(form), "error")
+        return redirect(url_for("areas.show", code=code))
+    also_open_case = form.also_open_case.data in ("1", "on", "yes", "true")
+    rep = form.rep_id.data
     try:
-        rep = rep_from(request.form)
         change = set_area_rep(
             area, rep, actor=current_user, now=clock.now(), also_open_case=also_open_case
         )

@@ -31,7 +31,6 @@ from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
-from app.web.cases.display import attach_errors, form_errors
 from app.web.cases.forms import (
     BLANK_ROWS,
     ActionForm,
@@ -45,15 +44,9 @@ from app.web.cases.forms import (
     RequestUpdateForm,
     StatusForm,
 )
+from app.web.form_errors import attach_errors
 
 INVALID = 422  # the form is shown again with its errors
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {
-        "form_errors": form_errors,
-    }
 
 
 @bp.app_template_filter("fromisodate")

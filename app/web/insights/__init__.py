@@ -1,4 +1,4 @@
-"""Programme insights (SPEC 2.6): the page, its SVG charts and its CSV / XLSX exports."""
+"""Programme insights (docs/insights.md): the page, its SVG charts and its CSV / XLSX exports."""
 
 from flask import Blueprint
 

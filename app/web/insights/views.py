@@ -1,4 +1,4 @@
-"""Programme insights (SPEC 2.6): the page, its SVG charts and its CSV / XLSX exports.
+"""Programme insights (docs/insights.md): the page, its SVG charts and its CSV / XLSX exports.
 
 Every view reads the same `programme_insights()` for the same area selection (all areas, a
 rep's areas or the areas of a region's reps), so the page, charts and exports agree."""

@@ -23,7 +23,7 @@ from app.rules.criteria import Thresholds
 from app.rules.distance import standing
 from app.settings import criteria_thresholds
 from app.web.access import public
-from app.web.cases.display import attach_errors, form_errors
+from app.web.form_errors import attach_errors
 from app.web.partnership import bp
 from app.web.partnership.forms import BLANK_ROWS, MORE_ROWS, DoneForm, MoreTimeForm, RosterForm
 
@@ -46,11 +46,6 @@ EFFECT_WORDS = {
     Outcome.NOTHING: "If your rep accepts it, these become the partnership's figures.",
     Outcome.OPEN: "If your rep accepts it, these become the partnership's figures.",
 }
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"form_errors": form_errors}
 
 
 def _thresholds() -> Thresholds:

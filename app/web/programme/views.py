@@ -33,7 +33,7 @@ from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import bp, display
-from app.web.programme.forms import MAX_REASON, reason_from, rep_from, version_from
+from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
 
 display.register(bp)
@@ -152,11 +152,17 @@ def _back(case_id: int) -> str:
 @programme_required
 def assign(case_id: int):
     case = _case(case_id)
+    form = AssignForm()
+    if not form.validate():
+        flash(first_error(form), "error")
+        return redirect(_back(case_id))
     try:
-        version = version_from(request.form)
-        rep = rep_from(request.form)
         event = assign_case(
-            case, rep, actor=current_user, now=clock.now(), expected_version=version
+            case,
+            form.rep_id.data,
+            actor=current_user,
+            now=clock.now(),
+            expected_version=form.version.data,
         )
         db.session.commit()
     except UserError as exc:
@@ -177,21 +183,20 @@ def close(case_id: int):
     if case.status not in OPEN_STATUSES:
         flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
         return redirect(_back(case_id))
-    error = None
-    if request.method == "POST":
-        try:
-            version = version_from(request.form)
-        except UserError as exc:
-            flash(str(exc), "error")
-            return redirect(_back(case_id))
-        try:
-            reason = reason_from(request.form)
-        except UserError as exc:
-            error = str(exc)  # shown on the form, next to the reason
+    form = CloseForm(data={"version": case.version})
+    if form.is_submitted():
+        if not form.validate():
+            if "version" in form.errors or "csrf_token" in form.errors:
+                flash(first_error(form), "error")  # not the user's typing: nothing to show again
+                return redirect(_back(case_id))
         else:
             try:
                 close_case(
-                    case, reason, actor=current_user, now=clock.now(), expected_version=version
+                    case,
+                    form.reason.data,
+                    actor=current_user,
+                    now=clock.now(),
+                    expected_version=form.version.data,
                 )
                 db.session.commit()
             except UserError as exc:
@@ -203,46 +208,43 @@ def close(case_id: int):
     return render_template(
         "programme/close.html",
         case=case,
-        error=error,
-        reason=request.form.get("reason", ""),
-        version=request.form.get("version") or case.version,
+        form=form,
         next_url=safe_next(request.values.get("next")),
-    ), (400 if error else 200)
+    ), (400 if form.errors else 200)
 
 
-def _bulk_items(filters_args) -> list[tuple[int, int | None]]:
+def _bulk_items(form: BulkForm, filters_args) -> list[tuple[int, int | None]]:
     """The chosen cases: 'id:version' checkboxes, or every case matching the saved filters."""
-    if request.form.get("all_matching") == "1":
+    if form.all_matching.data == "1":
         filters, _errors = CaseFilters.from_args(filters_args)
         return [(r.case_id, None) for r in all_case_rows(filters, clock.now())]
-    items: list[tuple[int, int | None]] = []
-    for raw in request.form.getlist("case"):
-        case_id, _, version = raw.partition(":")
-        if case_id.isdigit() and version.isdigit():
-            items.append((int(case_id), int(version)))
-    return items
+    return list(form.case.data or [])
 
 
 @bp.post("/cases/bulk")
 @programme_required
 def bulk():
-    filters_args = MultiDict(parse_qsl(request.form.get("filters", ""), keep_blank_values=False))
+    form = BulkForm()
+    form.validate()
+    filters_args = MultiDict(parse_qsl(form.filters.data or "", keep_blank_values=False))
     back_args: dict[str, Any] = filters_args.to_dict(flat=False)
     back = url_for("programme.cases", **back_args)
-    items = _bulk_items(filters_args)
+    items = _bulk_items(form, filters_args)
     if not items:
         flash("Select at least one case (or all cases matching the filters).", "error")
         return redirect(back)
-    action = request.form.get("action", "")
+    action = form.action.data or ""
+    if action == "assign" and form.rep_id.errors:
+        flash(form.rep_id.errors[0], "error")
+        return redirect(back)
     try:
-        rep = rep_from(request.form) if action == "assign" else None
         outcome = bulk_change(
             items,
             action,
             actor=current_user,
             now=clock.now(),
-            rep=rep,
-            reason=(request.form.get("reason") or "")[:MAX_REASON],
+            rep=form.rep_id.data if action == "assign" else None,
+            reason=form.reason.data or "",
         )
         db.session.commit()
     except UserError as exc:

@@ -1,14 +1,20 @@
-"""Template helpers of the casework pages: form error lists."""
+"""Form errors for the one error summary macro (templates/macros/forms.html): every error of a
+WTForms form as (field id, message), and an operation's errors put on the form's fields."""
 
 from __future__ import annotations
 
 from wtforms import Form
 
+EXPIRED = "This form has expired. Please try again."
 
-def form_errors(form: Form, anchor: str) -> list[tuple[str, str]]:
+
+def form_errors(form: Form, anchor: str | None = None) -> list[tuple[str, str]]:
     """(field id, message) for every error of the form, nested rows included; errors of the
-    whole form point at `anchor`."""
-    found = [(anchor, message) for message in getattr(form, "form_errors", [])]
+    whole form point at `anchor` (or at nothing)."""
+    found = [(anchor or "", message) for message in form.form_errors]
+    csrf = form._fields.get("csrf_token")
+    if csrf is not None and csrf.errors:
+        found.append((anchor or "", EXPIRED))
     for field in form:
         found.extend(_field_errors(field))
     return found
