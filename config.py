@@ -108,6 +108,14 @@ class Config:
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: trust
     # none, the headers are ignored).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Two-factor sign-in (time-based codes from an authenticator app). When required, an
+    # administrator without it is sent to set it up at sign-in and can use nothing else until
+    # it is on. On by default, except in demo mode (whose shared demo logins have no phone).
+    ADMIN_TWO_FACTOR_REQUIRED = _bool("ADMIN_TWO_FACTOR_REQUIRED", not _bool("DEMO_MODE"))
+    # The name authenticator apps show beside the account.
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Big Local follow-up")
+    # How long the code step may take after a correct password before signing in starts again.
+    TWO_FACTOR_STEP_MINUTES = _int("TWO_FACTOR_STEP_MINUTES", 5)
 
     BOOTSTRAP_SERVE_LOCAL = True
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED")
@@ -131,3 +139,5 @@ class TestConfig(Config):
     MAIL_SERVER = None
     SCHEDULER_ENABLED = False
     SERVER_NAME = None
+    # Tests sign administrators in without a code; the two-factor tests turn this on.
+    ADMIN_TWO_FACTOR_REQUIRED = False

@@ -24,6 +24,7 @@ from app.operations.imports import (
 )
 from app.operations.maintenance import refresh_statistics
 from app.operations.snapshots import store_snapshots
+from app.rules.vocabulary import SnapshotKind
 
 areas_group = AppGroup("areas", help="Areas, their contacts and reps.")
 reviews_group = AppGroup("reviews", help="Annual membership reviews.")
@@ -118,14 +119,14 @@ def _import_snapshots(file, kind: str, what: str) -> None:
 @FILE
 def import_reviews(file) -> None:
     """Import annual reviews from FILE (CSV); re-importing an area-year replaces its roster."""
-    _import_snapshots(file, "annual", "reviews")
+    _import_snapshots(file, SnapshotKind.ANNUAL, "reviews")
 
 
 @updates_group.command("import")
 @FILE
 def import_updates(file) -> None:
     """Import in-year membership updates from FILE (CSV)."""
-    _import_snapshots(file, "update", "updates")
+    _import_snapshots(file, SnapshotKind.UPDATE, "updates")
 
 
 commands = [areas_group, reviews_group, updates_group]

@@ -26,7 +26,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.rules.vocabulary import UNCOUNTED_ROLES
+from app.rules.vocabulary import UNCOUNTED_ROLES, MemberRole, SnapshotKind
 
 # --------------------------------------------------------------------------- public types
 
@@ -538,7 +538,7 @@ def _reshape(
             if len(leavers) < -delta:
                 return None
             # Plain members leave before officers.
-            leavers.sort(key=lambda m: (m.role != "member", rng.random()))
+            leavers.sort(key=lambda m: (m.role != MemberRole.MEMBER, rng.random()))
             gone = {m.person_id for m in leavers[:-delta]}
             kept = [m for m in kept if m.person_id not in gone]
         for _ in range(max(0, delta)):
@@ -703,7 +703,7 @@ def _contacts(
     rng: random.Random, roster: Sequence[DemoMember], taken: dict[str, int]
 ) -> tuple[DemoContact, ...]:
     """The chair, and often a second named contact (the secretary or a worker)."""
-    chair = next(m for m in roster if m.role == "chair")
+    chair = next(m for m in roster if m.role == MemberRole.CHAIR)
     names = [chair.name]
     others = [m for m in roster if m.role in ("secretary", "worker")]
     if others and rng.random() < 0.6:
@@ -767,7 +767,7 @@ def _churn(
     rng: random.Random, people: _People, area: int, roster: tuple[DemoMember, ...]
 ) -> tuple[DemoMember, ...]:
     """A few plain members leave and as many new people join, resident for resident."""
-    plain = [m for m in roster if m.role == "member"]
+    plain = [m for m in roster if m.role == MemberRole.MEMBER]
     leaving = rng.sample(plain, min(len(plain), rng.choice((0, 1, 2, 2, 3))))
     gone = {m.person_id for m in leaving}
     kept = [m for m in roster if m.person_id not in gone]
@@ -821,11 +821,13 @@ def generate(seed: int = 2021, last_review_year: int = REVIEW_YEARS[-1]) -> Demo
 
     codes = [f"BL{a + 1:03d}" for a in range(AREA_COUNT)]
     snapshots = [
-        DemoSnapshot(codes[a], "annual", year, _review_date(year), roster)
+        DemoSnapshot(codes[a], SnapshotKind.ANNUAL, year, _review_date(year), roster)
         for year in REVIEW_YEARS
         for a, roster in enumerate(reviews[year])
     ]
-    snapshots += [DemoSnapshot(codes[a], "update", None, day, r) for a, day, r in updates]
+    snapshots += [
+        DemoSnapshot(codes[a], SnapshotKind.UPDATE, None, day, r) for a, day, r in updates
+    ]
 
     reps = _reps(rng)
     rep_emails = _rep_for_area(rng, reps)
@@ -851,7 +853,7 @@ def generate(seed: int = 2021, last_review_year: int = REVIEW_YEARS[-1]) -> Demo
             unassigned,
         )
         snapshots += [
-            DemoSnapshot(codes[a], "annual", year, _review_date(year), roster)
+            DemoSnapshot(codes[a], SnapshotKind.ANNUAL, year, _review_date(year), roster)
             for year in later_years
             for a, roster in enumerate(later[year])
         ]

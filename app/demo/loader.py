@@ -17,7 +17,7 @@ from app.operations.assignment import set_area_rep
 from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES, CaseStatus, SnapshotKind
 
 DEMO_PASSWORD = "big-local-demo"
 ADMIN_EMAIL = "programme.admin@demo.localtrust.org.uk"
@@ -181,7 +181,7 @@ def _recent_updates(
         moment = now - timedelta(days=max(1, round(days_ago * scale)))
         update = SnapshotInput(
             area_code=code,
-            kind="update",
+            kind=SnapshotKind.UPDATE,
             review_year=None,
             effective_on=moment.date(),
             entries=tuple(EntryInput(m.person_id, m.name, m.resident, m.role) for m in roster),
@@ -253,7 +253,9 @@ def _casework(now: datetime, rng: random.Random) -> str:
             if opened < now - timedelta(days=60):
                 case.last_activity_at = now - timedelta(days=rng.randint(30, 60))
             continue
-        _status(case, "contacted", started, "Spoke with the chair about the review result.")
+        _status(
+            case, CaseStatus.CONTACTED, started, "Spoke with the chair about the review result."
+        )
         if stage == 1:
             continue
         plan = ActionPlan(
@@ -278,9 +280,9 @@ def _casework(now: datetime, rng: random.Random) -> str:
                 )
             )
         db.session.flush()  # the plan and its actions as the agreeing check reads them
-        _status(case, "plan_agreed", started + timedelta(days=7), "Action plan agreed.")
+        _status(case, CaseStatus.PLAN_AGREED, started + timedelta(days=7), "Action plan agreed.")
         if stage == 4:
-            _status(case, "monitoring", started + timedelta(days=14), "Plan under way.")
+            _status(case, CaseStatus.MONITORING, started + timedelta(days=14), "Plan under way.")
     if demo_rep is not None:
         return demo_rep.email
     rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))

@@ -7,7 +7,7 @@ from app.models.cases import Case, CaseEvent
 from app.models.imports import ImportRun
 from app.models.outbox import OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
-from app.models.sign_in import SignInCount, UserSession
+from app.models.sign_in import RecoveryCode, SignInCount, UserSession
 from app.models.snapshots import Person, RosterEntry, Snapshot
 from app.models.users import User
 
@@ -23,6 +23,7 @@ __all__ = [
     "OutboxMessage",
     "PartnershipAnswer",
     "Person",
+    "RecoveryCode",
     "RosterEntry",
     "SchedulerLease",
     "SignInCount",

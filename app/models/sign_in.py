@@ -1,4 +1,4 @@
-"""Sign-in security: attempt counts per window, and server-side sessions."""
+"""Sign-in security: attempt counts per window, server-side sessions, recovery codes."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ class UserSession(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Model):
+    """A two-factor recovery code (stored hashed), each good for one sign-in."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

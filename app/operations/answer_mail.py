@@ -17,7 +17,13 @@ from app.operations.optout import optout_link
 from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.operations.text import without_controls
 from app.rules.calendar import day_words, next_send_time
-from app.rules.vocabulary import ANSWER_KIND_WORDS, SUPPORT_WORDS, ReminderKind
+from app.rules.vocabulary import (
+    ANSWER_KIND_WORDS,
+    SUPPORT_WORDS,
+    AnswerStatus,
+    OutboxStatus,
+    ReminderKind,
+)
 
 SUBJECT_LIMIT = 300
 
@@ -76,7 +82,7 @@ def _queue(
         case_id=case.id,
         contact_id=contact_id,
         not_before=not_before,
-        status="queued",
+        status=OutboxStatus.QUEUED,
         attempts=0,
         created_at=now,
     )
@@ -137,7 +143,7 @@ def tell_decision(answer: PartnershipAnswer, now: datetime, outcome: str) -> Out
     what = ANSWER_KIND_WORDS[answer.kind].lower()
     context = {**_footer(case, answer.contact_id), "answer": answer, "what": what}
     context["outcome"] = outcome
-    verb = "accepted" if answer.status == "accepted" else "declined"
+    verb = "accepted" if answer.status == AnswerStatus.ACCEPTED else "declined"
     if answer.kind == "action_done":
         verb = "reopened the action of"
     return _queue(

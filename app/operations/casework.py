@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,9 +14,17 @@ from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
 from app.operations.mail_cancel import cancel_for_case
 from app.rules.calendar import day_words
-from app.rules.cases import OpenCaseState, Outcome, decide
+from app.rules.cases import Decision, OpenCaseState, Outcome, decide
 from app.rules.criteria import Evaluation
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, PASSIVE_EVENT_KINDS, REASON_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    PASSIVE_EVENT_KINDS,
+    REASON_WORDS,
+    CaseStatus,
+    EventKind,
+    SnapshotKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,7 @@ class CaseTally:
 
 def order_key(snapshot: Snapshot) -> tuple[date, int]:
     """Effective-date order; an in-year update wins a tie with an annual review."""
-    return (snapshot.effective_on, 1 if snapshot.kind == "update" else 0)
+    return (snapshot.effective_on, 1 if snapshot.kind == SnapshotKind.UPDATE else 0)
 
 
 def record_event(
@@ -77,7 +85,7 @@ def describe(evaluation: Evaluation) -> str:
 
 
 def snapshot_label(snapshot: Snapshot) -> str:
-    if snapshot.kind == "annual":
+    if snapshot.kind == SnapshotKind.ANNUAL:
         return f"the {snapshot.review_year} annual review"
     return f"the membership update of {day_words(snapshot.effective_on)}"
 
@@ -175,75 +183,63 @@ def _apply_one(
     assert case is not None
     if case.id is not None:
         tally.case_ids.add(case.id)
+
+    def event(kind: str, message: str) -> None:
+        record_event(case, kind, message, now=now, actor_id=actor_id, data=data)
+
+    def logged(what: str) -> None:
+        log.info("case %s (area %s) %s: snapshot %s", case.id, area.code, what, snapshot.id)
+
     if decision.set_returned:
         case.returned_on = snapshot.effective_on
         tally.returned += 1
-        log.info(
-            "case %s (area %s) returned within criteria: snapshot %s",
-            case.id,
-            area.code,
-            snapshot.id,
-        )
-        record_event(
-            case,
-            "returned",
-            f"Returned within criteria in {where}: {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("returned within criteria")
+        event(EventKind.RETURNED, f"Returned within criteria in {where}: {describe(evaluation)}.")
+    _follow_decision(case, decision, snapshot, now, tally, event, logged)
+    return case
+
+
+def _follow_decision(
+    case: Case,
+    decision: Decision,
+    snapshot: Snapshot,
+    now: datetime,
+    tally: CaseTally,
+    event: Callable[[str, str], None],
+    logged: Callable[[str], None],
+) -> None:
+    """What an open case does with the rules' decision for a new snapshot."""
+    shows = f"{snapshot_label(snapshot)} shows the partnership {describe(evaluation_of(snapshot))}"
     if decision.outcome is Outcome.RESOLVE:
-        case.status = "resolved"
+        case.status = CaseStatus.RESOLVED
         case.resolved_on = snapshot.effective_on
         tally.resolved += 1
         if case.id is not None:
             cancel_for_case(case.id, "the case is resolved", now)
-        log.info("case %s (area %s) resolved: snapshot %s", case.id, area.code, snapshot.id)
-        record_event(
-            case,
-            "resolved",
-            f"Resolved: {where} shows the partnership {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("resolved")
+        event(EventKind.RESOLVED, f"Resolved: {shows}.")
     elif decision.outcome is Outcome.ESCALATE:
         assert decision.flag is not None  # an escalation always carries the flag
         case.flag = decision.flag
         case.escalated_count += 1
         case.last_escalated_on = snapshot.effective_on
         tally.escalated += 1
-        log.info("case %s (area %s) escalated: snapshot %s", case.id, area.code, snapshot.id)
-        record_event(
-            case,
-            "escalated",
-            f"Escalated: {where} shows the partnership {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
-        )
+        logged("escalated")
+        event(EventKind.ESCALATED, f"Escalated: {shows}.")
     elif decision.outcome is Outcome.RETURN:
         assert decision.flag is not None  # a return always carries the flag
         if case.flag != decision.flag:
             case.flag = decision.flag
-            record_event(
-                case,
-                "flag_changed",
+            event(
+                EventKind.FLAG_CHANGED,
                 "Flag is now at threshold: the case stays open for close work at eight members.",
-                now=now,
-                actor_id=actor_id,
-                data=data,
             )
     else:  # same flag, new figures
-        record_event(
-            case,
-            "evaluated",
-            f"Membership in {where}: {describe(evaluation)}.",
-            now=now,
-            actor_id=actor_id,
-            data=data,
+        evaluation = evaluation_of(snapshot)
+        event(
+            EventKind.EVALUATED,
+            f"Membership in {snapshot_label(snapshot)}: {describe(evaluation)}.",
         )
-    return case
 
 
 def _open_case(
@@ -260,7 +256,7 @@ def _open_case(
     case = Case(
         area=area,
         flag=flag,
-        status="new",
+        status=CaseStatus.NEW,
         rep_id=area.rep_id,
         opened_on=snapshot.effective_on,
         previous_case=last_case,
@@ -270,13 +266,16 @@ def _open_case(
         escalated_count=0,
     )
     db.session.add(case)
+    db.session.flush()  # the case's id, for the log line and the events
     tally.opened += 1
-    log.info("case opened for area %s (%s): snapshot %s", area.code, flag, snapshot.id)
+    log.info(
+        "case opened for area %s (%s): case %s, snapshot %s", area.code, flag, case.id, snapshot.id
+    )
     evaluation = evaluation_of(snapshot)
     follows = f" It follows case #{last_case.id}." if last_case is not None and last_case.id else ""
     record_event(
         case,
-        "opened",
+        EventKind.OPENED,
         f"Case opened after {snapshot_label(snapshot)}: {describe(evaluation)}.{follows}",
         now=now,
         actor_id=actor_id,
@@ -285,7 +284,7 @@ def _open_case(
     if area.rep_id is not None:
         record_event(
             case,
-            "assigned",
+            EventKind.ASSIGNED,
             f"Assigned to {area.rep.name if area.rep else 'the area rep'}.",
             now=now,
             actor_id=actor_id,
@@ -303,7 +302,7 @@ def latest_keys(area_ids: Sequence[int]) -> dict[int, tuple[date, int]]:
     )
     latest: dict[int, tuple[date, int]] = {}
     for area_id, effective_on, kind in rows:
-        key = (effective_on, 1 if kind == "update" else 0)
+        key = (effective_on, 1 if kind == SnapshotKind.UPDATE else 0)
         if area_id not in latest or key > latest[area_id]:
             latest[area_id] = key
     return latest

@@ -155,16 +155,19 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def _serializer(now: datetime) -> URLSafeTimedSerializer:
-    """A serializer whose clock is `now` (so links can be made and checked at any moment)."""
+def clocked_serializer(salt: str, now: datetime) -> URLSafeTimedSerializer:
+    """A signed, timed serializer whose clock is `now` (so what it signs can be made and
+    checked at any moment, frozen clocks included)."""
 
     class _Signer(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(now.timestamp())
 
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=SET_PASSWORD_SALT, signer=_Signer
-    )
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=_Signer)
+
+
+def _serializer(now: datetime) -> URLSafeTimedSerializer:
+    return clocked_serializer(SET_PASSWORD_SALT, now)
 
 
 def make_set_password_token(user: User, now: datetime) -> str:

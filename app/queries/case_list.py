@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
 from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
 from app.rules.calendar import london_date
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES, ActionStatus
 
 PER_PAGE = 50
 
@@ -53,7 +53,7 @@ def overdue_count(now: datetime):
         .join(ActionPlan, Action.plan_id == ActionPlan.id)
         .where(
             ActionPlan.case_id == Case.id,
-            Action.status == "open",
+            Action.status == ActionStatus.OPEN,
             Action.due_on < london_date(now),
         )
         .correlate(Case)
@@ -142,7 +142,7 @@ def all_case_rows(filters: CaseFilters, now: datetime) -> list[CaseRow]:
 
 def unassigned_open_cases(now: datetime) -> list[CaseRow]:
     """Open cases with no rep, oldest first (the programme team's queue): one query."""
-    query = _rows_query(CaseFilters(status="open", unassigned=True, sort="opened"), now)
+    query = _rows_query(CaseFilters(status=ActionStatus.OPEN, unassigned=True, sort="opened"), now)
     return [_row(r) for r in db.session.execute(query)]
 
 

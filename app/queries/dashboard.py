@@ -18,7 +18,13 @@ from app.extensions import db
 from app.models import Action, ActionPlan, Case, CaseEvent, Snapshot, User
 from app.queries.case_filters import CaseFilters, apply_filters
 from app.rules.calendar import london_date
-from app.rules.vocabulary import FLAGS, OPEN_STATUSES, PASSIVE_EVENT_KINDS
+from app.rules.vocabulary import (
+    FLAGS,
+    OPEN_STATUSES,
+    PASSIVE_EVENT_KINDS,
+    ActionStatus,
+    SnapshotKind,
+)
 
 WINDOWS = (30, 90, 365)
 # The recovery funnel of a review year's cohort: (key, label, filters without the cohort).
@@ -144,7 +150,7 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
             .select_from(Case)
             .join(ActionPlan, ActionPlan.case_id == Case.id)
             .join(Action, Action.plan_id == ActionPlan.id)
-            .where(Action.status == "open", Action.due_on < today),
+            .where(Action.status == ActionStatus.OPEN, Action.due_on < today),
             open_filters,
             now,
         ).group_by(Case.rep_id)
@@ -204,7 +210,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def _cohort_join():
     return (
         Snapshot,
-        and_(Snapshot.id == Case.opened_snapshot_id, Snapshot.kind == "annual"),
+        and_(Snapshot.id == Case.opened_snapshot_id, Snapshot.kind == SnapshotKind.ANNUAL),
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
 from app.rules.calendar import london_date
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES, ActionStatus
 
 DUE_SOON_DAYS = 14
 PER_PAGE = 50
@@ -50,7 +50,7 @@ def _due_actions(user: User, until: date) -> Select:
         .join(ActionPlan, Action.plan_id == ActionPlan.id)
         .join(Case, ActionPlan.case_id == Case.id)
         .where(
-            Action.status == "open",
+            Action.status == ActionStatus.OPEN,
             Action.due_on.is_not(None),
             Action.due_on <= until,
             Case.status.in_(OPEN_STATUSES),

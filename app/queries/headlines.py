@@ -18,7 +18,7 @@ from app.queries.case_filters import CaseFilters
 from app.queries.chart import Chart
 from app.queries.dashboard import Figure
 from app.rules.calendar import london_date
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, Flag
+from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, Flag, SnapshotKind
 
 QUARTERS_SHOWN = 8
 
@@ -37,7 +37,7 @@ def _flag_on(area_id, day: date):
     return (
         select(Snapshot.flag)
         .where(Snapshot.area_id == area_id, Snapshot.effective_on <= day)
-        .order_by(Snapshot.effective_on.desc(), (Snapshot.kind == "update").desc())
+        .order_by(Snapshot.effective_on.desc(), (Snapshot.kind == SnapshotKind.UPDATE).desc())
         .limit(1)
         .scalar_subquery()
     )

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, distinct, func, select
 from app.extensions import db
 from app.models import Case, RosterEntry, Snapshot, User
 from app.models.areas import Area
-from app.rules.vocabulary import UNCOUNTED_ROLES, Flag
+from app.rules.vocabulary import UNCOUNTED_ROLES, Flag, SnapshotKind
 
 KEYS = (
     "review_years",
@@ -32,7 +32,10 @@ KEYS = (
 )
 
 
-def _in_years(query: Select, years: tuple[int | None, int | None]) -> Select:
+Span = tuple[int | None, int | None]  # first and last review year, None: no limit
+
+
+def _in_years(query: Select, years: Span) -> Select:
     first, last = years
     if first is not None:
         query = query.where(Snapshot.review_year >= first)
@@ -53,7 +56,7 @@ def _counted(
             RosterEntry.person_ref.label("person"),
         )
         .join(RosterEntry, RosterEntry.snapshot_id == Snapshot.id)
-        .where(Snapshot.kind == "annual", RosterEntry.role.not_in(UNCOUNTED_ROLES))
+        .where(Snapshot.kind == SnapshotKind.ANNUAL, RosterEntry.role.not_in(UNCOUNTED_ROLES))
     )
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(area_ids))
@@ -77,41 +80,63 @@ def programme_insights(
 
     "All reviews" means every review year in that range; a member is new in the first year
     they were a counted member anywhere, ever (so a range starting later still shows who was
-    really new); returned cases are those opened in the range's years."""
+    really new); returned cases are those opened in the range's years (docs/insights.md)."""
     if area_ids is not None:
         area_ids = list(area_ids)
     span = (first_year, last_year)
     counted = _counted(area_ids, span).subquery("counted")
-    session = db.session
+    years = _review_years(area_ids, span)
+    distinct_total, average = _distinct_members(counted)
+    members_in_all, with_one, with_three = _members_in_all_reviews(counted, len(years))
+    under, threshold = _flags_by_year(area_ids, span, years)
+    return {
+        "review_years": years,
+        "distinct_members_total": distinct_total,
+        "average_distinct_members_per_partnership": average,
+        "members_by_year": _by_year(
+            db.session.execute(select(counted.c.year, func.count()).group_by(counted.c.year)).all(),
+            years,
+        ),
+        "new_members_by_year": _new_members_by_year(counted, years),
+        "members_in_all_reviews": members_in_all,
+        "partnerships_with_member_in_all_reviews": with_one,
+        "partnerships_with_3plus_members_in_all_reviews": with_three,
+        "areas_under_criteria_by_year": under,
+        "areas_at_threshold_by_year": threshold,
+        "cases_returned_within_criteria": _returned_cases(area_ids, span),
+    }
 
-    annual = _in_years(select(Snapshot.review_year).where(Snapshot.kind == "annual"), span)
+
+def _review_years(area_ids: list[int] | None, span: Span) -> list[int]:
+    annual = _in_years(
+        select(Snapshot.review_year).where(Snapshot.kind == SnapshotKind.ANNUAL), span
+    )
     if area_ids is not None:
         annual = annual.where(Snapshot.area_id.in_(area_ids))
-    years = sorted(int(y) for y in session.scalars(annual.distinct()))
-    n_years = len(years)
+    return sorted(int(y) for y in db.session.scalars(annual.distinct()))
 
-    members_by_year = _by_year(
-        session.execute(select(counted.c.year, func.count()).group_by(counted.c.year)).all(),
-        years,
-    )
-    distinct_total = session.scalar(select(func.count(distinct(counted.c.person)))) or 0
 
+def _distinct_members(counted) -> tuple[int, float]:
+    """Distinct counted members overall, and their mean per partnership (1 decimal)."""
+    total = db.session.scalar(select(func.count(distinct(counted.c.person)))) or 0
     per_area = (
         select(counted.c.area_id, func.count(distinct(counted.c.person)).label("people"))
         .group_by(counted.c.area_id)
         .subquery()
     )
-    average = session.scalar(select(func.avg(per_area.c.people)))
-    average = round(float(average), 1) if average is not None else 0.0
+    average = db.session.scalar(select(func.avg(per_area.c.people)))
+    return int(total), (round(float(average), 1) if average is not None else 0.0)
 
-    # A member is new in the first year they are a counted member anywhere in the programme.
+
+def _new_members_by_year(counted, years: list[int]) -> dict[int, int]:
+    """A member is new in the first year they are a counted member anywhere in the programme."""
     everywhere = _counted(None).subquery("everywhere")
     first_seen = (
         select(everywhere.c.person, func.min(everywhere.c.year).label("first"))
         .group_by(everywhere.c.person)
         .subquery("first_year")
     )
-    new_rows = session.execute(
+    rows = db.session.execute(
         select(counted.c.year, func.count(distinct(counted.c.person)))
         .join(
             first_seen,
@@ -119,16 +144,20 @@ def programme_insights(
         )
         .group_by(counted.c.year)
     ).all()
-    new_members_by_year = _by_year(new_rows, years)
+    return _by_year(rows, years)
 
+
+def _members_in_all_reviews(counted, n_years: int) -> tuple[int, int, int]:
+    """Persons counted in every review year; partnerships with one such person, with three."""
+    if not n_years:
+        return 0, 0, 0
     in_all = (
         select(counted.c.person)
         .group_by(counted.c.person)
         .having(func.count(distinct(counted.c.year)) == n_years)
         .subquery()
     )
-    members_in_all = session.scalar(select(func.count()).select_from(in_all)) if years else 0
-
+    members = db.session.scalar(select(func.count()).select_from(in_all)) or 0
     core = (
         select(counted.c.area_id, counted.c.person)
         .group_by(counted.c.area_id, counted.c.person)
@@ -138,45 +167,38 @@ def programme_insights(
     core_per_area = (
         select(core.c.area_id, func.count().label("core")).group_by(core.c.area_id).subquery()
     )
-    with_one, with_three = (0, 0)
-    if years:
-        with_one, with_three = session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((core_per_area.c.core >= 3, 1), else_=0)), 0),
-            )
-        ).one()
+    with_one, with_three = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((core_per_area.c.core >= 3, 1), else_=0)), 0),
+        )
+    ).one()
+    return int(members), int(with_one or 0), int(with_three or 0)
 
+
+def _flags_by_year(
+    area_ids: list[int] | None, span: Span, years: list[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Areas whose annual review is under criteria, and at threshold, per year."""
     flags = _in_years(
         select(Snapshot.review_year, Snapshot.flag, func.count()).where(
-            Snapshot.kind == "annual", Snapshot.flag.is_not(None)
+            Snapshot.kind == SnapshotKind.ANNUAL, Snapshot.flag.is_not(None)
         ),
         span,
     )
     if area_ids is not None:
         flags = flags.where(Snapshot.area_id.in_(area_ids))
-    flag_rows = session.execute(flags.group_by(Snapshot.review_year, Snapshot.flag)).all()
-    under = _by_year([(y, c) for y, f, c in flag_rows if f == Flag.UNDER_CRITERIA], years)
-    threshold = _by_year([(y, c) for y, f, c in flag_rows if f == Flag.AT_THRESHOLD], years)
+    rows = db.session.execute(flags.group_by(Snapshot.review_year, Snapshot.flag)).all()
+    under = _by_year([(y, c) for y, f, c in rows if f == Flag.UNDER_CRITERIA], years)
+    threshold = _by_year([(y, c) for y, f, c in rows if f == Flag.AT_THRESHOLD], years)
+    return under, threshold
 
+
+def _returned_cases(area_ids: list[int] | None, span: Span) -> int:
     returned = select(func.count()).select_from(Case).where(Case.returned_on.is_not(None))
     if area_ids is not None:
         returned = returned.where(Case.area_id.in_(area_ids))
-    returned = _opened_in(returned, *span)
-
-    return {
-        "review_years": years,
-        "distinct_members_total": int(distinct_total),
-        "average_distinct_members_per_partnership": average,
-        "members_by_year": members_by_year,
-        "new_members_by_year": new_members_by_year,
-        "members_in_all_reviews": int(members_in_all or 0),
-        "partnerships_with_member_in_all_reviews": int(with_one or 0),
-        "partnerships_with_3plus_members_in_all_reviews": int(with_three or 0),
-        "areas_under_criteria_by_year": under,
-        "areas_at_threshold_by_year": threshold,
-        "cases_returned_within_criteria": int(session.scalar(returned) or 0),
-    }
+    return int(db.session.scalar(_opened_in(returned, *span)) or 0)
 
 
 def as_json(insights: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +222,7 @@ def _opened_in(query: Select, first_year: int | None, last_year: int | None) -> 
 
 def review_years(area_ids: Sequence[int] | None = None) -> list[int]:
     """Every annual review year stored (for these areas), oldest first."""
-    query = select(Snapshot.review_year).where(Snapshot.kind == "annual").distinct()
+    query = select(Snapshot.review_year).where(Snapshot.kind == SnapshotKind.ANNUAL).distinct()
     if area_ids is not None:
         query = query.where(Snapshot.area_id.in_(list(area_ids)))
     return sorted(int(y) for y in db.session.scalars(query) if y is not None)

@@ -14,7 +14,14 @@ from app.models import Action, ActionPlan, Case, User
 from app.queries.case_filters import overdue_clause
 from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, REASON_WORDS, STATUS_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    REASON_WORDS,
+    STATUS_WORDS,
+    ActionStatus,
+    CaseStatus,
+)
 from app.settings import stale_after_days
 
 
@@ -60,7 +67,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
             sql_case((overdue, 0), else_=1),
             sql_case((escalated, 0), else_=1),
             # Within the same urgency, cases nobody has contacted yet come first.
-            sql_case((Case.status == "new", 0), else_=1),
+            sql_case((Case.status == CaseStatus.NEW, 0), else_=1),
             Case.last_activity_at,
             Case.id,
         )
@@ -83,7 +90,7 @@ def my_cases(user: User, now: datetime) -> list[MyCaseRow]:
             distance=_distance_words(case.area.current_members, case.area.current_residents),
             overdue=bool(is_overdue),
             escalated=case.escalated_count > 0,
-            new=case.status == "new",
+            new=case.status == CaseStatus.NEW,
             stale=case.last_activity_at < stale_before,
             last_activity_at=case.last_activity_at,
             next_action=next_actions.get(case.id),
@@ -105,7 +112,7 @@ def _next_actions(case_ids: list[int], today: date) -> dict[int, NextAction]:
     rows = db.session.execute(
         select(ActionPlan.case_id, Action.description, Action.due_on)
         .join(Action.plan)
-        .where(ActionPlan.case_id.in_(case_ids), Action.status == "open")
+        .where(ActionPlan.case_id.in_(case_ids), Action.status == ActionStatus.OPEN)
         .order_by(ActionPlan.case_id, Action.due_on.is_(None), Action.due_on, Action.id)
     )
     found: dict[int, NextAction] = {}

@@ -16,7 +16,7 @@ from app.operations.partnership_links import LinkAccess
 from app.queries.case_page import RosterRow, current_roster
 from app.rules.criteria import Thresholds
 from app.rules.distance import Standing, criteria_sentence, standing
-from app.rules.vocabulary import ActionStatus, AnswerStatus, Owner
+from app.rules.vocabulary import ActionStatus, AnswerKind, AnswerStatus, Owner
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class PartnershipPage:
     @property
     def latest_waiting_membership(self) -> int:
         """The newest undecided membership update shown (a newer one supersedes it)."""
-        return max((a.id for a in self.waiting if a.kind == "membership"), default=0)
+        return max((a.id for a in self.waiting if a.kind == AnswerKind.MEMBERSHIP), default=0)
 
 
 def roster_digest(roster: list[RosterRow]) -> str:

@@ -12,7 +12,7 @@ from app.models import Action, Case
 from app.queries.case_page import load_case
 from app.rules.calendar import london_date
 from app.rules.distance import describe_distance, distance_to_criteria
-from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS
+from app.rules.vocabulary import FLAG_WORDS, REASON_WORDS, ActionStatus
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def status_sheet(case_id: int, now: datetime) -> StatusSheet:
         reasons=tuple(REASON_WORDS.get(r, r) for r in area.current_reasons or ()),
         distance=distance,
         open_actions=sorted(
-            (a for a in actions if a.status == "open"),
+            (a for a in actions if a.status == ActionStatus.OPEN),
             key=lambda a: (a.due_on is None, a.due_on or date.max, a.id),
         ),
         today=london_date(now),

@@ -98,6 +98,16 @@ class UserRole(StrEnum):
 USER_ROLES: tuple[UserRole, ...] = tuple(UserRole)
 
 
+class AuditAction(StrEnum):
+    """An audit entry's action, for two-factor sign-in (other actions are still plain words in
+    app/operations/users.py)."""
+
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
+
+
 class SnapshotKind(StrEnum):
     ANNUAL = "annual"
     UPDATE = "update"

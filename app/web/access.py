@@ -37,32 +37,28 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def programme_required(view: Callable) -> Callable:
-    """Programme team only; a rep gets 404."""
+def _role_required(access: str, allowed: Callable[[Any], bool]) -> Callable[[Callable], Callable]:
+    """A decorator: signed in, and `allowed(current_user)`, else 404 (nothing says the page
+    exists). The view is marked with `access` for the access matrix test."""
 
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any):
-        if not current_user.is_programme:
-            abort(404)
-        return view(*args, **kwargs)
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any):
+            if not allowed(current_user):
+                abort(404)
+            return view(*args, **kwargs)
 
-    wrapped.access = "programme"  # type: ignore[attr-defined]
-    return wrapped
+        wrapped.access = access  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
 
 
-def admin_required(view: Callable) -> Callable:
-    """Admins (programme team with the admin flag) only; anyone else gets 404."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any):
-        if not (current_user.is_programme and current_user.is_admin):
-            abort(404)
-        return view(*args, **kwargs)
-
-    wrapped.access = "admin"  # type: ignore[attr-defined]
-    return wrapped
+# Programme team only; a rep gets 404.
+programme_required = _role_required("programme", lambda user: user.is_programme)
+# Admins (programme team with the admin flag) only; anyone else gets 404.
+admin_required = _role_required("admin", lambda user: user.is_programme and user.is_admin)
 
 
 def visible_cases(user: User) -> Select:

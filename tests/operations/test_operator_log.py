@@ -3,6 +3,10 @@
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case
 from app.operations.users import create_user
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -34,3 +38,7 @@ def test_the_rules_log_each_case_they_open_and_resolve(app, caplog):
     assert any(f"case opened for area {area.code} (under_criteria)" in line for line in lines)
     assert any(f"(area {area.code}) resolved" in line for line in lines)
     assert any(f"(area {area.code}) returned within criteria" in line for line in lines)
+    assert not any("case None" in line for line in lines)  # every line names its case's id
+    opened = next(line for line in lines if "opened" in line)
+    case_id = db.session.scalar(select(Case.id).where(Case.area_id == area.id))
+    assert f"case {case_id}," in opened

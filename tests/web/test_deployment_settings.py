@@ -67,6 +67,30 @@ def test_with_no_trusted_proxy_forwarded_headers_are_ignored(client):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def _external_url_probe(app) -> None:
+    """A route answering with the absolute URL the app makes for the sign-in page (what
+    url_for(..., _external=True) gives any view), so the test sees the app's idea of its scheme
+    and host behind the proxy."""
+    from flask import url_for
+
+    app.add_url_rule("/probe-external-url", "probe", lambda: url_for("auth.login", _external=True))
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1}])
+def test_behind_one_proxy_the_app_makes_https_urls_and_sends_hsts(app, client, app_config):
+    _external_url_probe(app)
+    response = client.get("/probe-external-url", headers=HTTPS)
+    assert response.get_data(as_text=True) == "https://followup.example/sign-in"
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_with_no_trusted_proxy_the_app_makes_urls_from_what_it_sees(app, client):
+    _external_url_probe(app)
+    response = client.get("/probe-external-url", headers=HTTPS)
+    assert response.get_data(as_text=True) == "http://localhost/sign-in"
+    assert "Strict-Transport-Security" not in response.headers
+
+
 def _failures_from(client, forwarded_for: str, count: int) -> None:
     for i in range(count):
         sign_in_with_forwarded(client, f"guess{i}@example.org", "wrong password!", forwarded_for)
@@ -84,7 +108,10 @@ def sign_in_with_forwarded(client, email, password, forwarded_for):
 
 
 @pytest.fixture
-def rep(app):
+def rep(app, freeze_clock, now):
+    # A frozen clock keeps every attempt in one fixed 15-minute window (on a real clock a run
+    # that crosses a quarter hour starts the count again).
+    freeze_clock(now)
     user = make_user("rep", email="rep@example.org", password=PASSWORD)
     db.session.commit()
     return user

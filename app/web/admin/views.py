@@ -15,6 +15,7 @@ from app.operations.errors import UserError
 from app.operations.handover import deactivate_with_handover, workload
 from app.operations.outbox import mail_configured
 from app.operations.text import parse_count
+from app.operations.two_factor import reset as reset_two_factor
 from app.operations.users import (
     create_user,
     reactivate_user,
@@ -149,6 +150,25 @@ def send_link(user_id: int):
     link = send_set_password_link(user, actor_id=current_user.id, now=clock.now())
     db.session.commit()
     _flash_link(f"New link for {user.name}.", user, link)
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor-reset")
+@admin_required
+def two_factor_reset(user_id: int):
+    user = _user_or_404(user_id)  # CSRFProtect has checked the token already
+    try:
+        reset_two_factor(user, actor=_me(), now=clock.now())
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            f"Two-factor sign-in of {user.name} is reset: they sign in with their password"
+            " alone, and can set it up again from their account page.",
+            "success",
+        )
     return redirect(url_for("admin.user", user_id=user.id))
 
 

@@ -9,9 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import clock
-from app.extensions import db
 from app.operations.assignment import set_area_rep
-from app.operations.errors import UserError
 from app.operations.text import parse_count
 from app.queries.areas import (
     AREA_FLAGS,
@@ -29,6 +27,7 @@ from app.web.exports import csv_response
 from app.web.listing import without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import AreaRepForm, first_error
+from app.web.saving import REFUSED, commit_or_flash
 
 display.register(bp)
 
@@ -113,15 +112,16 @@ def assign_rep(code: str):
         flash(first_error(form), "error")
         return redirect(url_for("areas.show", code=code))
     also_open_case = form.also_open_case.data in ("1", "on", "yes", "true")
-    rep = form.rep_id.data
-    try:
-        change = set_area_rep(
-            area, rep, actor=current_user, now=clock.now(), also_open_case=also_open_case
+    change = commit_or_flash(
+        lambda: set_area_rep(
+            area,
+            form.rep_id.data,
+            actor=current_user,
+            now=clock.now(),
+            also_open_case=also_open_case,
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if change is REFUSED:
         return redirect(url_for("areas.show", code=code))
     if not change.changed:
         flash(f"{code} already has that rep: nothing changed.", "info")

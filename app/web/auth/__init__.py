@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from app.web.auth import views  # noqa: E402,F401  (registers the routes)
+from app.web.auth import two_factor, views  # noqa: E402,F401  (registers the routes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.operations.users import MIN_PASSWORD_LENGTH
@@ -50,3 +50,36 @@ class ChangePasswordForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     """No fields: the CSRF token is what matters."""
+
+
+# Long enough for a recovery code typed with spaces; anything longer is not a code.
+_CODE_LENGTH = Length(max=40, message="A code is 6 digits, a recovery code 10 letters and digits.")
+
+
+class CodeForm(FlaskForm):
+    """The second sign-in step: a code from the app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired("Enter the 6-digit code from your authenticator app."),
+            _CODE_LENGTH,
+        ],
+    )
+
+
+class SetUpForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code your app shows."), _CODE_LENGTH],
+    )
+
+
+class TurnOffForm(FlaskForm):
+    proof = PasswordField(
+        "Your password, or a code from your app",
+        validators=[
+            DataRequired("Enter your password or a code from your app."),
+            Length(max=200, message="That is longer than any password here."),
+        ],
+    )

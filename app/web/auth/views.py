@@ -17,12 +17,12 @@ from flask_login import current_user, login_user, logout_user
 from app import clock
 from app.extensions import db
 from app.operations.errors import UserError
-from app.operations.sessions import end_all_sessions, end_session, start_session
-from app.operations.sign_in_limits import forget_attempts, take_attempt
+from app.operations.sessions import end_all_sessions, end_session
+from app.operations.sign_in_limits import take_attempt
+from app.operations.two_factor import recovery_codes_left
 from app.operations.users import (
     authenticate,
     change_password,
-    record_sign_in,
     set_password_from_link,
     user_for_set_password_token,
 )
@@ -34,6 +34,7 @@ from app.web.auth.forms import (
     SignInForm,
     SignOutEverywhereForm,
 )
+from app.web.auth.signing import complete_sign_in, hold_for_code
 from app.web.redirects import safe_next
 
 WRONG_CREDENTIALS = "The email address or password is wrong."
@@ -56,19 +57,18 @@ def login():
         abort(415)  # a JSON body would reach the form without the counted email field
     form = SignInForm()
     if form.validate_on_submit():
-        email, address = form.email.data or "", request.remote_addr or "unknown"
+        email, address = form.email.data or "", sign_in_address()
         # Counted (and committed) before the password is checked, so concurrent attempts
         # from any worker see each other.
         if not take_attempt(email, address, now=clock.now()):
             return _limited(next_url)
         user = authenticate(email, form.password.data or "")
+        if user is not None and user.two_factor_enabled:
+            # Not signed in yet, and the attempt count stands until the code is right too.
+            hold_for_code(user, remember=bool(form.remember.data), next_url=next_url)
+            return redirect(url_for("auth.sign_in_code"))
         if user is not None:
-            forget_attempts(email, address, now=clock.now())
-            session.clear()  # nothing from before sign-in survives into the new session
-            start_session(user, remember=form.remember.data, now=clock.now())
-            record_sign_in(user, now=clock.now())
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            complete_sign_in(user, remember=bool(form.remember.data), address=address)
             return redirect(next_url or url_for("home.index"))
         form.form_errors.append(WRONG_CREDENTIALS)
     return render_template("auth/sign_in.html", form=form, next_url=next_url)
@@ -78,6 +78,11 @@ def _limited(next_url: str | None):
     form = SignInForm(formdata=None)
     form.form_errors.append(TOO_MANY_ATTEMPTS)
     return render_template("auth/sign_in.html", form=form, next_url=next_url), 429
+
+
+def sign_in_address() -> str:
+    """The address sign-in attempts are counted against (the client's, behind trusted proxies)."""
+    return request.remote_addr or "unknown"
 
 
 @bp.post("/sign-out")
@@ -130,7 +135,12 @@ def account():
             login_user(user, remember=remembered in request.cookies)
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, everywhere_form=SignOutEverywhereForm())
+    return render_template(
+        "auth/account.html",
+        form=form,
+        everywhere_form=SignOutEverywhereForm(),
+        recovery_codes_left=recovery_codes_left(current_user),
+    )
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from app import clock
 from app.extensions import db
 from app.models import PartnershipAnswer
 from app.operations import partnership_answers as answers
+from app.rules.vocabulary import AnswerKind
 from app.web.access import case_or_404, login_required
 from app.web.cases import bp
 from app.web.cases.forms import AnswerDecisionForm, RequestUpdateForm
@@ -48,7 +49,7 @@ def _decide(case_id: int, answer_id: int, change: Callable, done: str):
 @login_required
 def accept_answer(case_id: int, answer_id: int):
     def accept(answer: PartnershipAnswer, _message: str):
-        if answer.kind == "more_time":
+        if answer.kind == AnswerKind.MORE_TIME:
             answers.accept_more_time(answer, current_user, clock.now())
             return "More time accepted: the due date has moved."
         return answers.accept_membership(answer, current_user, clock.now()) + "."

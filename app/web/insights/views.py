@@ -79,11 +79,27 @@ class Selection:
         return f"the {n:,} {'area' if n == 1 else 'areas'} " + " and ".join(parts)
 
 
+def _arg(name: str) -> str:
+    return (request.args.get(name) or "").strip()
+
+
+def _year(raw: str) -> int | None:
+    """A four-digit review year, or None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
+
+
 def _selection(with_choices: bool = True) -> Selection:
+    """The areas and years the query string chooses; what it names wrongly is an error and is
+    left out."""
     sel = Selection()
-    raw_rep = (request.args.get("rep_id") or "").strip()
-    raw_region = (request.args.get("region") or "").strip()
-    raw_year = (request.args.get("year") or "").strip()
+    _choose_rep_and_region(sel, with_choices)
+    _choose_years(sel)
+    sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)
+    return sel
+
+
+def _choose_rep_and_region(sel: Selection, with_choices: bool) -> None:
+    raw_rep, raw_region = _arg("rep_id"), _arg("region")
     if with_choices or raw_rep:
         sel.reps = rep_choices()
     if with_choices or raw_region:
@@ -98,24 +114,23 @@ def _selection(with_choices: bool = True) -> Selection:
             sel.region = raw_region
         else:
             sel.errors.append(("region", "Choose a region from the list."))
-    if raw_year:
-        if raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4:
-            sel.year = int(raw_year)
-        else:
-            sel.errors.append(("year", "Choose a review year from the list."))
-    for key, attr, words in (("from", "first_year", "first"), ("to", "last_year", "last")):
-        raw = (request.args.get(key) or "").strip()
-        if not raw:
-            continue
-        if raw.isascii() and raw.isdigit() and len(raw) == 4:
-            setattr(sel, attr, int(raw))
-        else:
-            sel.errors.append((key, f"Choose the {words} review year from the list."))
+
+
+def _choose_years(sel: Selection) -> None:
+    choices = (
+        ("year", "year", "Choose a review year from the list."),
+        ("from", "first_year", "Choose the first review year from the list."),
+        ("to", "last_year", "Choose the last review year from the list."),
+    )
+    for key, attr, message in choices:
+        raw = _arg(key)
+        if raw and _year(raw) is None:
+            sel.errors.append((key, message))
+        elif raw:
+            setattr(sel, attr, _year(raw))
     if sel.first_year and sel.last_year and sel.first_year > sel.last_year:
         sel.errors.append(("from", "The first review year must not be after the last."))
         sel.first_year = sel.last_year = None
-    sel.area_ids = area_ids_for(rep_id=sel.rep_id, region=sel.region)
-    return sel
 
 
 @bp.get("/insights")

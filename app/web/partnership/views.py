@@ -204,7 +204,9 @@ def _preview(page: PartnershipPage, rows: list[answers.ProposedRow]) -> dict[str
     evaluation = answers.proposed_evaluation(rows)
     recorded = {(r.person_id, r.name, bool(r.resident), r.role) for r in page.roster}
     posted = {(r.person_id, r.name, r.resident, r.role) for r in rows}
-    state = OpenCaseState(flag=page.case.flag, returned=page.case.returned_on is not None)
+    case = page.case
+    assert case is not None  # the page refuses a link whose area has no open case
+    state = OpenCaseState(flag=case.flag, returned=case.returned_on is not None)
     return {
         "standing": standing(evaluation.members, evaluation.residents, _thresholds()),
         "unchanged": recorded == posted and len(rows) == len(page.roster),

@@ -23,6 +23,8 @@ class RepField(Field):
 
     widget = HiddenInput()
 
+    data: User | None
+
     def process_formdata(self, valuelist: list) -> None:
         self.raw = (valuelist[0] if valuelist else "").strip()
         self.data = None

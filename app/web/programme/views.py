@@ -16,7 +16,6 @@ from app.extensions import db
 from app.models import Case
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
-from app.operations.errors import UserError
 from app.operations.text import parse_count
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
@@ -35,6 +34,7 @@ from app.web.listing import without_empty_parameters
 from app.web.programme import bp, display
 from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
+from app.web.saving import REFUSED, commit_or_flash
 
 display.register(bp)
 
@@ -156,18 +156,16 @@ def assign(case_id: int):
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(_back(case_id))
-    try:
-        event = assign_case(
+    event = commit_or_flash(
+        lambda: assign_case(
             case,
             form.rep_id.data,
             actor=current_user,
             now=clock.now(),
             expected_version=form.version.data,
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if event is REFUSED:
         return redirect(_back(case_id))
     if event is None:
         flash(f"Case #{case_id} was already assigned that way: nothing changed.", "info")
@@ -190,20 +188,17 @@ def close(case_id: int):
                 flash(first_error(form), "error")  # not the user's typing: nothing to show again
                 return redirect(_back(case_id))
         else:
-            try:
-                close_case(
+            closed = commit_or_flash(
+                lambda: close_case(
                     case,
                     form.reason.data,
                     actor=current_user,
                     now=clock.now(),
                     expected_version=form.version.data,
                 )
-                db.session.commit()
-            except UserError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                return redirect(_back(case_id))
-            flash(f"{case.area.code}, case #{case_id} is closed.", "success")
+            )
+            if closed is not REFUSED:
+                flash(f"{case.area.code}, case #{case_id} is closed.", "success")
             return redirect(_back(case_id))
     return render_template(
         "programme/close.html",
@@ -237,8 +232,8 @@ def bulk():
     if action == "assign" and form.rep_id.errors:
         flash(form.rep_id.errors[0], "error")
         return redirect(back)
-    try:
-        outcome = bulk_change(
+    outcome = commit_or_flash(
+        lambda: bulk_change(
             items,
             action,
             actor=current_user,
@@ -246,10 +241,8 @@ def bulk():
             rep=form.rep_id.data if action == "assign" else None,
             reason=form.reason.data or "",
         )
-        db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    )
+    if outcome is REFUSED:
         return redirect(back)
     return render_template(
         "programme/bulk_result.html", outcome=outcome, action=BULK_ACTIONS[action], back=back
