@@ -45,6 +45,7 @@ from app.rules.vocabulary import (
     AnswerStatus,
     EventKind,
     Owner,
+    UserRole,
 )
 from app.settings import criteria_thresholds
 
@@ -446,7 +447,7 @@ def accept_membership(answer: PartnershipAnswer, actor: User, now: datetime) -> 
     origin = f"proposed by {answer.contact_name} on {day_words(sent_on)}, accepted"
     result = update_membership(case, entries_for(answer), actor, now, on=sent_on, origin=origin)
     _decided(answer, AnswerStatus.ACCEPTED, actor, now, "")
-    if result.outcome == "nothing_changed":
+    if result.outcome == "nothing_changed":  # update_membership stored nothing
         record_event(
             case,
             EventKind.ANSWER_ACCEPTED,
@@ -530,7 +531,7 @@ def reopen(answer: PartnershipAnswer, message: str, actor: User, now: datetime) 
 
 
 def _check_rep(case: Case, actor: User) -> None:
-    if actor.role != "programme" and case.rep_id != actor.id:
+    if actor.role != UserRole.PROGRAMME and case.rep_id != actor.id:
         raise UserError("This case is not assigned to you.")
 
 
