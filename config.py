@@ -63,6 +63,8 @@ class Config:
     REMINDER_STALE_EVERY_DAYS = _int("REMINDER_STALE_EVERY_DAYS", 14)
     # Case notices (assigned, escalated, returned) older than this are not mailed late.
     REMINDER_NOTICE_WINDOW_DAYS = _int("REMINDER_NOTICE_WINDOW_DAYS", 14)
+    # A pause of a case's partnership reminders reaches at most this many days ahead.
+    REMINDER_PAUSE_MAX_DAYS = _int("REMINDER_PAUSE_MAX_DAYS", 366)
     # How long the personal link in a partnership email works (each new mail makes a new one).
     PARTNERSHIP_LINK_DAYS = _int("PARTNERSHIP_LINK_DAYS", 30)
     # Requests to the personal page, per link and per address (Flask-Limiter syntax; counted
@@ -80,6 +82,11 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+
+    # The dashboard's figures are kept per worker until a recorded change (a case event, an
+    # audit entry, a snapshot, a new case, action or user) or this many seconds, whichever is
+    # first (app/queries/freshness.py); 0: computed on every request.
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
 
     # Criteria (docs/rules.md#criteria): thresholds are configuration.
     CRITERIA_MIN_MEMBERS = _int("CRITERIA_MIN_MEMBERS", 8)
@@ -134,6 +141,9 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Tests write rows directly (no events moving the data version): no dashboard cache, but
+    # tests/queries/test_freshness.py turns it on.
+    PAGE_CACHE_SECONDS = 0
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SESSION_COOKIE_SECURE = False

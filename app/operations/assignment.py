@@ -14,6 +14,7 @@ from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_case, cancel_for_old_rep
+from app.operations.sweep import queue_assignment_notice
 from app.operations.versions import check_version, flush_or_conflict
 from app.rules.calendar import london_date
 from app.rules.cases import TransitionError, check_transition
@@ -77,6 +78,9 @@ def assign_case(
         data={"rep_id": new_id, "previous_rep_id": old.id if old is not None else None},
     )
     flush_or_conflict()
+    if rep is not None:
+        # The new rep hears at once, in this transaction (the sweep would find the same key).
+        queue_assignment_notice(case.id, now)
     return event
 
 

@@ -29,10 +29,12 @@ from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.errors import UserError
-from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS
+from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
+from app.rules.pause import is_paused
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +222,7 @@ def send_due(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
-            gone = _cause_gone(message, closed_actions)
+            gone = _cause_gone(message, closed_actions, now)
             if message.contact_id in opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
@@ -344,7 +346,9 @@ def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str | None:
+def _cause_gone(
+    message: OutboxMessage, closed_actions: dict[int, str], now: datetime
+) -> str | None:
     """Why this message no longer applies (None: it still does)."""
     case = message.case
     if (
@@ -353,6 +357,11 @@ def _cause_gone(message: OutboxMessage, closed_actions: dict[int, str]) -> str |
         and message.kind not in KEPT_AFTER_CASE_ENDS
     ):
         return f"the case is {case.status}"
+    if message.kind in PARTNERSHIP_REMINDER_KINDS:
+        if case is not None and is_paused(case.reminders_paused_until, now):
+            return paused_reason(case.reminders_paused_until)
+        if message.contact_id is None:
+            return "the contact was removed"
     action_id = _action_id(message.key)
     if action_id in closed_actions:
         return (

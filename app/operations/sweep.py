@@ -3,10 +3,12 @@ reminder rules what is due, render it, and enqueue it in the outbox.
 
 The sweep may run at any time, any number of times, from any number of processes: the outbox's
 unique key and INSERT ... ON CONFLICT DO NOTHING make each reminder enqueued exactly once.
-Nothing is sent here, and no timeline event is written (the sender writes `email_sent`)."""
+Nothing is sent here. The only timeline events a sweep writes are "reminders resumed", once per
+case whose pause has ended (the sender writes `email_sent`)."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
+from app.operations.casework import record_event
 from app.operations.optout import optout_link, optout_serializer
 from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
@@ -31,12 +34,22 @@ from app.rules.reminders import (
     ContactFacts,
     Reminder,
     Settings,
+    assignment_notice,
     digest_moment,
     due_digests,
     due_reminders,
 )
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    OWNER_WORDS,
+    STATUS_WORDS,
+    SUPPORT_WORDS,
+    EventKind,
+)
 from app.settings import criteria_thresholds
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
@@ -63,6 +76,7 @@ class SweepSummary:
     cases: int = 0
     enqueued: Counter = field(default_factory=Counter)  # kind -> mails enqueued
     already_queued: int = 0
+    resumed: int = 0  # cases whose reminder pause ended
 
     @property
     def total(self) -> int:
@@ -75,6 +89,7 @@ class SweepSummary:
             f"Sweep at {moment}: {plural(self.cases, 'open case')} evaluated; "
             f"{plural(self.total, 'mail')} enqueued{f' ({kinds})' if kinds else ''}; "
             f"{self.already_queued} already queued."
+            + (f" Reminders resumed on {plural(self.resumed, 'case')}." if self.resumed else "")
         )
 
 
@@ -97,12 +112,25 @@ def enqueue_digests(now: datetime, *, settings: Settings | None = None) -> Sweep
     return _sweep(now, settings, per_case=False)
 
 
+def queue_assignment_notice(case_id: int, now: datetime) -> bool:
+    """Queue the new-case notice to the case's rep now, in the caller's transaction: the
+    assignment's own mail. A later sweep finds the same key and queues nothing."""
+    settings = settings_from_config(current_app.config)
+    facts = load_case_facts(now, settings, [case_id])
+    notice = assignment_notice(facts[0], now) if facts else None
+    if notice is None:
+        return False
+    return bool(_enqueue([notice], MailRenderer(settings), now))
+
+
 def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> SweepSummary:
     if now.tzinfo is None:
         raise ValueError("run_sweep needs an aware datetime")
     settings = settings or settings_from_config(current_app.config)
+    # Pauses whose date has come end first, so their reminders are due in this very sweep.
+    resumed = resume_ended_pauses(now) if per_case else 0
     facts = load_case_facts(now, settings)
-    summary = SweepSummary(now=now, cases=len(facts))
+    summary = SweepSummary(now=now, cases=len(facts), resumed=resumed)
     reminders: list[Reminder] = []
     if per_case:
         for case in facts:
@@ -118,19 +146,94 @@ def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> Sweep
     return summary
 
 
+# --- pauses whose date has come ------------------------------------------------------------
+
+
+def resume_ended_pauses(now: datetime) -> int:
+    """End every pause whose date has come, with one "resumed" event each (the sweep).
+
+    The UPDATE decides which cases end: of two sweeps at once, only one sees each row still
+    paused, so the event is written once."""
+    today = london_date(now)
+    ended = (
+        db.session.execute(
+            update(Case)
+            .where(
+                Case.reminders_paused_until.is_not(None),
+                Case.reminders_paused_until <= today,
+                Case.status.in_(OPEN_STATUSES),
+            )
+            .values(
+                reminders_paused_until=None,
+                reminders_paused_reason=None,
+                version=Case.version + 1,
+            )
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    if not ended:
+        return 0
+    ids = sorted(ended)
+    cases = db.session.scalars(
+        select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    # The date the pause ran to is cleared now; its "paused" event still has it.
+    until = _paused_until(ids)
+    for case in cases:
+        day = until.get(case.id)
+        record_event(
+            case,
+            EventKind.REMINDERS_RESUMED,
+            "Partnership reminders resumed: the pause"
+            + (f" until {day_words(day)}" if day else "")
+            + " has ended.",
+            now=now,
+            data={"until": day.isoformat() if day else None, "early": False},
+        )
+        log.info("case %s: partnership reminders resumed (the pause ended)", case.id)
+    return len(ids)
+
+
+def _paused_until(case_ids: list[int]) -> dict[int, date]:
+    """The date of each case's latest pause, from its "reminders paused" events."""
+    rows = db.session.execute(
+        select(CaseEvent.case_id, CaseEvent.data)
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == EventKind.REMINDERS_PAUSED)
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    )
+    found: dict[int, date] = {}
+    for case_id, data in rows:
+        if (data or {}).get("until"):
+            found[case_id] = date.fromisoformat(data["until"])
+    return found
+
+
 # --- reading the facts, in a fixed number of queries ----------------------------------------
 
 
-def _open_case_ids():
-    return select(Case.id).where(Case.status.in_(OPEN_STATUSES)).scalar_subquery()
+def _open_case_ids(only: Sequence[int] | None = None):
+    query = select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+    if only is not None:
+        query = query.where(Case.id.in_(only))
+    return query.scalar_subquery()
 
 
-def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
-    """Facts of every open case: five queries, whatever the number of cases.
+def load_case_facts(
+    now: datetime, settings: Settings, case_ids: Sequence[int] | None = None
+) -> list[CaseFacts]:
+    """Facts of every open case (or of those in `case_ids`): five queries, whatever the number
+    of cases.
 
     Only open actions due by the end of the due-soon window are read: no rule looks further
     ahead (due soon, overdue, the digests' overdue lists)."""
-    open_ids = _open_case_ids()
+    open_ids = _open_case_ids(case_ids)
+    # One case (an assignment) or all open ones (the sweep): the same queries either way.
+    scope = [Case.status.in_(OPEN_STATUSES)]
+    if case_ids is not None:
+        scope.append(Case.id.in_(case_ids))
     horizon = london_date(now) + timedelta(days=settings.due_soon_days)
     rows = db.session.execute(
         select(
@@ -152,10 +255,11 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
             User.active,
             Area.current_members,
             Area.current_residents,
+            Case.reminders_paused_until,
         )
         .join(Area, Area.id == Case.area_id)
         .outerjoin(User, User.id == Case.rep_id)
-        .where(Case.status.in_(OPEN_STATUSES))
+        .where(*scope)
         .order_by(Case.id)
     ).all()
     support = dict(
@@ -187,7 +291,7 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
     for area_id, *values in db.session.execute(
         select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
         .join(Case, Case.area_id == Contact.area_id)
-        .where(Case.status.in_(OPEN_STATUSES))
+        .where(*scope)
         .order_by(Contact.id)
     ):
         contacts[area_id].append(ContactFacts(*values))
@@ -222,6 +326,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_active,
         members,
         residents,
+        paused_until,
     ) = row
     if rep_id is not None and not rep_active:
         rep_email = None  # an inactive rep gets no mail; the programme digest still shows it
@@ -247,6 +352,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         support=tuple(SUPPORT_WORDS[key] for key in (support or ()) if key in SUPPORT_WORDS),
         members=members,
         residents=residents,
+        reminders_paused_until=paused_until,
     )
 
 

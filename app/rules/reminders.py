@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.rules.calendar import london_date, london_moment, next_send_time
+from app.rules.pause import is_paused
 from app.rules.vocabulary import OPEN_STATUSES, ActionStatus, EventKind, Owner, ReminderKind
 
 
@@ -79,6 +80,7 @@ class CaseFacts:
     support: tuple[str, ...] = ()  # the support on offer, in words (empty: the general offer)
     members: int | None = None  # the area's counted members now (None: not known)
     residents: int | None = None
+    reminders_paused_until: date | None = None  # partnership reminders held back until then
 
     @property
     def is_open(self) -> bool:
@@ -135,7 +137,7 @@ def _partnership_reminders(
     facts: CaseFacts, now: datetime, today: date, settings: Settings
 ) -> list[Reminder]:
     contacts = [c for c in facts.contacts if not c.opted_out and c.email]
-    if not contacts:
+    if not contacts or is_paused(facts.reminders_paused_until, now):
         return []
     send_at = next_send_time(now)  # partnerships: working days, 09:00-17:00 London
     found: list[tuple[str, str, ActionFacts | None, int | None]] = []  # (key stem, kind, ...)
@@ -146,13 +148,12 @@ def _partnership_reminders(
             or action.due_on is None
         ):
             continue
+        stem = action_key_stem(action.id, action.due_on)
         if action.due_on - timedelta(days=settings.due_soon_days) <= today <= action.due_on:
-            found.append((f"action:{action.id}:due_soon", ReminderKind.DUE_SOON, action, None))
+            found.append((f"{stem}:due_soon", ReminderKind.DUE_SOON, action, None))
         repeat = overdue_repeat(action.due_on, today, settings)
         if repeat:
-            found.append(
-                (f"action:{action.id}:overdue:{repeat}", ReminderKind.OVERDUE, action, repeat)
-            )
+            found.append((f"{stem}:overdue:{repeat}", ReminderKind.OVERDUE, action, repeat))
     checkin = checkin_repeat(facts.opened_on, today, settings)
     if checkin:
         found.append(
@@ -177,6 +178,12 @@ def _partnership_reminders(
         for stem, kind, action, repeat in found
         for contact in contacts
     ]
+
+
+def action_key_stem(action_id: int, due_on: date) -> str:
+    """The start of an action's reminder keys. It carries the due date: an action moved to
+    another date gets fresh reminders (its old ones are cancelled when it moves)."""
+    return f"action:{action_id}:{due_on.isoformat()}"
 
 
 def overdue_repeat(due_on: date, today: date, settings: Settings) -> int | None:
@@ -211,6 +218,27 @@ def _fresh(when: datetime | None, now: datetime, settings: Settings) -> bool:
     if when is None:
         return True
     return when <= now and now - when <= timedelta(days=settings.notice_window_days)
+
+
+def assignment_key(case_id: int, rep_id: int) -> str:
+    """One new-case notice per case and rep, whether queued at the assignment or by a sweep."""
+    return f"case:{case_id}:assigned:{rep_id}"
+
+
+def assignment_notice(facts: CaseFacts, now: datetime) -> Reminder | None:
+    """The notice to the case's rep that the case is theirs, to queue with the assignment."""
+    if not facts.is_open or facts.rep_id is None or not facts.rep_email:
+        return None
+    return Reminder(
+        key=assignment_key(facts.case_id, facts.rep_id),
+        kind=ReminderKind.NEW_CASE,
+        audience=Owner.REP,
+        recipient=facts.rep_email,
+        recipient_name=facts.rep_name or facts.rep_email,
+        not_before=now,
+        case_id=facts.case_id,
+        case=facts,
+    )
 
 
 def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[Reminder]:
@@ -250,7 +278,7 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
             )
 
     if facts.rep_id is not None and _fresh(facts.assigned_at, now, settings):
-        to_rep(f"{case_key}:assigned:{facts.rep_id}", ReminderKind.NEW_CASE)
+        to_rep(assignment_key(facts.case_id, facts.rep_id), ReminderKind.NEW_CASE)
     stale = stale_repeat(facts.last_activity_at, now, settings)
     if stale:
         anchor = london_date(facts.last_activity_at).isoformat()

@@ -144,6 +144,8 @@ class EventKind(StrEnum):
     ANSWER_DECLINED = "answer_declined"
     ANSWER_SUPERSEDED = "answer_superseded"
     UPDATE_REQUESTED = "update_requested"  # the rep asked the partnership for an update
+    REMINDERS_PAUSED = "reminders_paused"
+    REMINDERS_RESUMED = "reminders_resumed"
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -172,9 +174,16 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.ANSWER_DECLINED: "Answer declined",
     EventKind.ANSWER_SUPERSEDED: "Answer superseded",
     EventKind.UPDATE_REQUESTED: "Update requested",
+    EventKind.REMINDERS_PAUSED: "Reminders paused",
+    EventKind.REMINDERS_RESUMED: "Reminders resumed",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
-PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED)
+# A pause's end is about mail, not casework (the sweep records it when the date passes).
+PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.EMAIL_SENT,
+    EventKind.EMAIL_FAILED,
+    EventKind.REMINDERS_RESUMED,
+)
 
 
 class ActionStatus(StrEnum):
@@ -278,6 +287,27 @@ class ReminderKind(StrEnum):
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
+# The reminders a partnership gets about its case: what a pause holds back.
+PARTNERSHIP_REMINDER_KINDS: tuple[ReminderKind, ...] = (
+    ReminderKind.DUE_SOON,
+    ReminderKind.OVERDUE,
+    ReminderKind.CHECKIN,
+)
+REMINDER_KIND_WORDS: dict[str, str] = {
+    ReminderKind.DUE_SOON: "Action due soon",
+    ReminderKind.OVERDUE: "Action overdue",
+    ReminderKind.CHECKIN: "Check-in",
+    ReminderKind.NEW_CASE: "New case (to the rep)",
+    ReminderKind.STALE: "No activity (to the rep)",
+    ReminderKind.ESCALATED: "Escalated",
+    ReminderKind.RETURNED: "Returned within criteria",
+    ReminderKind.REP_DIGEST: "Rep's weekly digest",
+    ReminderKind.PROGRAMME_DIGEST: "Programme weekly digest",
+    ReminderKind.UPDATE_REQUEST: "Update asked for",
+    ReminderKind.ANSWER_NOTICE: "Partnership answered (to the rep)",
+    ReminderKind.ANSWER_CONFIRMATION: "Answer received (to the partnership)",
+    ReminderKind.ANSWER_DECIDED: "Answer decided (to the partnership)",
+}
 
 
 class AnswerKind(StrEnum):
@@ -344,4 +374,6 @@ def template_globals() -> dict[str, object]:
         "BARRIERS": BARRIER_WORDS,
         "SUPPORT": SUPPORT_WORDS,
         "CONTACT_METHODS": CONTACT_METHODS,
+        "REMINDER_KIND_WORDS": REMINDER_KIND_WORDS,
+        "OUTBOX_STATUS_WORDS": OUTBOX_STATUS_WORDS,
     }
