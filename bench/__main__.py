@@ -33,6 +33,7 @@ from bench.measure import (
 )
 from bench.pages import measure_pages
 from bench.report import Report, errored
+from bench.search_speed import measure_search
 from bench.web_import import measure_web_import
 from bench.worker_start import measure_worker_start
 from bench.write_stall import measure_write_stall
@@ -266,6 +267,7 @@ def run_all(
             report.notes.append(_plan_summary(found, tables))
         except Exception as exc:  # the plans are a note: their failure must not lose the run
             report.notes.append(f"Query plans: not read ({exc.__class__.__name__}: {exc}).")
+    measure_search(bench, loaded, 5 if quick else 20)  # last: it adds notes to the cases
     release(app)
     notes(report, large, files, loaded, loaded_small, sweep_line, pages_note, db)
     return bench

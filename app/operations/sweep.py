@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -46,6 +47,7 @@ from app.rules.vocabulary import (
     STATUS_WORDS,
     SUPPORT_WORDS,
     EventKind,
+    ReminderKind,
 )
 from app.settings import criteria_thresholds
 
@@ -55,6 +57,8 @@ BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
 NOTICE_KINDS = ("assigned", "escalated", "returned")
 NEWS_KINDS = ("opened", "escalated", "returned")
+# An assigned event whose rep was told in a list of new cases (bulk change, handover).
+_LISTED = CaseEvent.data["notice"].as_string() == ReminderKind.NEW_CASES.value
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
 CONFIG_KEYS = {
     "REMINDER_DUE_SOON_DAYS": "due_soon_days",
@@ -295,18 +299,28 @@ def load_case_facts(
         .order_by(Contact.id)
     ):
         contacts[area_id].append(ContactFacts(*values))
-    notices: dict[tuple[int, str], datetime] = {
-        (case_id, kind): at
-        for case_id, kind, at in db.session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, func.max(CaseEvent.created_at))
-            .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
-            .group_by(CaseEvent.case_id, CaseEvent.kind)
+    notices: dict[tuple[int, str], datetime] = {}
+    listed: set[int] = set()  # cases whose latest assignment was told in a list of new cases
+    for case_id, kind, at, listed_at in db.session.execute(
+        select(
+            CaseEvent.case_id,
+            CaseEvent.kind,
+            func.max(CaseEvent.created_at),
+            func.max(sql_case((_LISTED, CaseEvent.created_at))),
         )
-    }
-    return [_facts(row, support.get(row[0]), actions, contacts, notices, now) for row in rows]
+        .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
+        .group_by(CaseEvent.case_id, CaseEvent.kind)
+    ):
+        notices[(case_id, kind)] = at
+        if kind == "assigned" and listed_at is not None and listed_at >= at:
+            listed.add(case_id)
+    return [
+        _facts(row, support.get(row[0]), actions, contacts, notices, now, row[0] in listed)
+        for row in rows
+    ]
 
 
-def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
+def _facts(row, support, actions, contacts, notices, now, listed=False) -> CaseFacts:
     (
         case_id,
         status,
@@ -343,6 +357,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_name=rep_name,
         rep_email=rep_email,
         assigned_at=notices.get((case_id, "assigned")) or created_at,
+        assignment_listed=listed,
         escalated_count=escalated_count or 0,
         escalated_at=notices.get((case_id, "escalated")) or _midnight(last_escalated_on),
         returned_on=returned_on,
@@ -510,6 +525,20 @@ class MailRenderer:
         }
 
 
+def _new_cases_subject(data) -> str:
+    cases, areas = len(data["cases"]), len(data["areas"])
+    if data.get("handed_over_by"):
+        parts = [plural(n, word) for n, word in ((areas, "area"), (cases, "open case")) if n]
+        return f"Handed over to you from {data['handed_over_by']}: {' and '.join(parts)}"
+    return f"{plural(cases, 'case')} assigned to you"
+
+
+def enqueue_now(reminders: Sequence[Reminder], now: datetime) -> set[str]:
+    """Render and enqueue mail made outside a sweep (a rep's list of new cases) in the
+    caller's transaction; returns the keys inserted."""
+    return _enqueue(reminders, MailRenderer(settings_from_config(current_app.config)), now)
+
+
 def moment_words(moment: datetime | None) -> str:
     """A moment in London: '25 Nov 2026 at 10:00'."""
     return london_moment_words(moment, " at ")
@@ -535,6 +564,7 @@ def subject(reminder: Reminder) -> str:
         ),
         "checkin": lambda: f"How is your partnership's membership? Please send an update – {area}",
         "new_case": lambda: f"New case assigned to you: {area}",
+        "new_cases": lambda: _new_cases_subject(data),
         "stale": lambda: f"No activity on the case for {area}: time for a follow-up",
         "escalated": lambda: f"Escalated: {area} is under criteria again",
         "returned": lambda: f"Returned within criteria: {area}",

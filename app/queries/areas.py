@@ -22,12 +22,27 @@ AREA_FLAGS = {
     "within": "Within criteria",
     "no_data": "No membership figures yet",
 }
-AREA_SORTS = {
-    "code": "Area code",
-    "name": "Area name",
-    "flag": "Most concerning first",
-    "members": "Fewest members first",
+# Sortable columns of the areas list; a sort is a column, or '-' and a column for descending.
+AREA_SORT_COLUMNS = {
+    "code": "Area",
     "rep": "Rep",
+    "members": "Members / residents",
+    "flag": "Current evaluation",
+    "as_of": "As of",
+}
+AREA_SORTS = {
+    "code": "Area code, A to Z",
+    "-code": "Area code, Z to A",
+    "name": "Area name, A to Z",
+    "-name": "Area name, Z to A",
+    "flag": "Most concerning first",
+    "-flag": "Least concerning first",
+    "members": "Fewest members first",
+    "-members": "Most members first",
+    "rep": "Rep, A to Z",
+    "-rep": "Rep, Z to A",
+    "as_of": "Oldest figures first",
+    "-as_of": "Newest figures first",
 }
 
 
@@ -85,15 +100,13 @@ class AreaRow:
 
 def seen_by_rep(rep_id: int):
     """A rep sees the areas they are the rep of and the area of every case assigned to them
-    (a case assigned from the unassigned queue leaves the area's own rep unchanged)."""
+    (a case assigned from the unassigned queue leaves the area's own rep unchanged).
+
+    The case side is an uncorrelated IN: their cases are found once by the rep_id index,
+    not probed again for every area."""
     assigned_case = aliased(Case)
-    assigned = (
-        select(assigned_case.id)
-        .where(assigned_case.area_id == Area.id, assigned_case.rep_id == rep_id)
-        .correlate(Area)
-        .exists()
-    )
-    return or_(Area.rep_id == rep_id, assigned)
+    assigned = select(assigned_case.area_id).where(assigned_case.rep_id == rep_id)
+    return or_(Area.rep_id == rep_id, Area.id.in_(assigned))
 
 
 def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
@@ -114,24 +127,35 @@ def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     return query
 
 
-def _ordered(query: Select, sort: str) -> Select:
-    if sort == "name":
-        return query.order_by(Area.name, Area.code)
-    if sort == "flag":
-        rank = case(
+def _area_sort_key(column: str):
+    if column == "flag":
+        return case(
             (Area.current_flag == Flag.UNDER_CRITERIA, 0),
             (Area.current_flag == Flag.AT_THRESHOLD, 1),
             (Area.current_snapshot_on.is_(None), 3),
             else_=2,
         )
-        return query.order_by(rank, Area.current_members, Area.code)
-    if sort == "members":
-        return query.order_by(
-            case((Area.current_members.is_(None), 1), else_=0), Area.current_members, Area.code
-        )
-    if sort == "rep":
-        return query.order_by(case((User.name.is_(None), 1), else_=0), User.name, Area.code)
-    return query.order_by(Area.code)
+    return {
+        "code": Area.code,
+        "name": Area.name,
+        "members": Area.current_members,
+        "rep": User.name,
+        "as_of": Area.current_snapshot_on,
+    }[column]
+
+
+def _ordered(query: Select, sort: str) -> Select:
+    """Order by the chosen sort, empty values last either way; ties by members (for the flag)
+    and area code, so the order is stable across pages."""
+    column = sort.removeprefix("-")
+    key = _area_sort_key(column)
+    direction = key.desc() if sort.startswith("-") else key.asc()
+    ties = [Area.current_members, Area.code] if column == "flag" else [Area.code]
+    if column == "code":
+        return query.order_by(direction)
+    if column in ("members", "rep", "as_of"):
+        return query.order_by(case((key.is_(None), 1), else_=0), direction, *ties)
+    return query.order_by(direction, *ties)
 
 
 def area_page(

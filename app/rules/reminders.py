@@ -71,6 +71,7 @@ class CaseFacts:
     rep_name: str | None = None
     rep_email: str | None = None
     assigned_at: datetime | None = None  # when the current rep was assigned
+    assignment_listed: bool = False  # the rep was told in a list of new cases (bulk, handover)
     escalated_count: int = 0
     escalated_at: datetime | None = None  # when the latest escalation was recorded
     returned_on: date | None = None
@@ -117,6 +118,47 @@ class Reminder:
     contact: ContactFacts | None = None
     repeat: int | None = None
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class AssignedCase:
+    """A case in a rep's list of newly assigned cases."""
+
+    case_id: int
+    area_code: str
+    area_name: str
+    flag: str
+    opened_on: date
+
+
+def new_cases_notice(
+    rep_id: int,
+    rep_name: str,
+    rep_email: str | None,
+    cases: Sequence[AssignedCase],
+    now: datetime,
+    batch: str,
+    *,
+    areas: Sequence[tuple[str, str]] = (),
+    handed_over_by: str | None = None,
+) -> Reminder | None:
+    """One mail to a rep listing the cases (and areas) a bulk change or a handover gave them;
+    `batch` makes the key unique (e.g. the first and last event ids). None: nothing to say."""
+    if not rep_email or not (cases or areas):
+        return None
+    return Reminder(
+        key=f"new_cases:{rep_id}:{batch}",
+        kind=ReminderKind.NEW_CASES,
+        audience=Owner.REP,
+        recipient=rep_email,
+        recipient_name=rep_name,
+        not_before=now,
+        data={
+            "cases": tuple(sorted(cases, key=lambda c: (c.area_code, c.case_id))),
+            "areas": tuple(sorted(areas)),
+            "handed_over_by": handed_over_by,
+        },
+    )
 
 
 # --- per case -------------------------------------------------------------------------------
@@ -277,7 +319,11 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
                 )
             )
 
-    if facts.rep_id is not None and _fresh(facts.assigned_at, now, settings):
+    if (
+        facts.rep_id is not None
+        and not facts.assignment_listed
+        and _fresh(facts.assigned_at, now, settings)
+    ):
         to_rep(assignment_key(facts.case_id, facts.rep_id), ReminderKind.NEW_CASE)
     stale = stale_repeat(facts.last_activity_at, now, settings)
     if stale:

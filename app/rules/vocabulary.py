@@ -274,6 +274,9 @@ class ReminderKind(StrEnum):
     OVERDUE = "overdue"
     CHECKIN = "checkin"
     NEW_CASE = "new_case"
+    # One mail to a rep listing every case a bulk assignment or a handover gave them; their
+    # assigned events carry {"notice": "new_cases"} so no per-case new_case mail follows.
+    NEW_CASES = "new_cases"
     STALE = "stale"
     ESCALATED = "escalated"
     RETURNED = "returned"

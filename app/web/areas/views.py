@@ -13,6 +13,7 @@ from app.operations.assignment import set_area_rep
 from app.operations.text import parse_count
 from app.queries.areas import (
     AREA_FLAGS,
+    AREA_SORT_COLUMNS,
     AREA_SORTS,
     PER_PAGE,
     AreaFilters,
@@ -24,7 +25,7 @@ from app.queries.case_list import assignable_users, rep_choices
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.areas import bp
 from app.web.exports import csv_response
-from app.web.listing import without_empty_parameters
+from app.web.listing import FilterTag, filter_tags, sort_headers, without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import AreaRepForm, first_error
 from app.web.saving import REFUSED, commit_or_flash
@@ -43,6 +44,7 @@ def index():
         return clean
     filters, errors = AreaFilters.from_args(request.args)
     rows, total, page = area_page(filters, current_user, _page_arg(), PER_PAGE)
+    reps = rep_choices() if current_user.is_programme else []
     return render_template(
         "areas/index.html",
         rows=rows,
@@ -54,8 +56,23 @@ def index():
         errors=[("a-" + field, message) for field, message in errors],
         area_flags=AREA_FLAGS,
         sorts=AREA_SORTS,
-        reps=rep_choices() if current_user.is_programme else [],
+        reps=reps,
+        tags=_filter_tags(filters, dict(reps)),
+        headers=sort_headers("areas.index", filters, AREA_SORT_COLUMNS),
     )
+
+
+def _filter_tags(f: AreaFilters, rep_names: dict[int, str]) -> list[FilterTag]:
+    chosen: list[tuple[str, str]] = []
+    if f.q:
+        chosen.append(("q", f"Area: {f.q}"))
+    if f.flag:
+        chosen.append(("flag", f"Evaluation: {AREA_FLAGS[f.flag]}"))
+    if f.rep == "none":
+        chosen.append(("rep", "No rep"))
+    elif f.rep is not None:
+        chosen.append(("rep", f"Rep: {rep_names.get(int(f.rep), f'user {f.rep}')}"))
+    return filter_tags("areas.index", f, chosen)
 
 
 @bp.get("/areas/<code>")
