@@ -23,6 +23,13 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def unsubscribe_address_for(sender: str) -> str:
+    """unsubscribe@ the domain of a sender such as 'Name <no-reply@example.org>'."""
+    address = sender.rsplit("<", 1)[-1].rstrip("> ").strip()
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    return f"unsubscribe@{domain or 'localhost'}"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{ROOT / 'instance' / 'partnership.db'}"
 
@@ -49,6 +56,11 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Big Local follow-up <no-reply@localtrust.org.uk>"
     )
+    # The mailto in every partnership mail's List-Unsubscribe header (RFC 8058): a mailbox
+    # someone reads; by default unsubscribe@ the sender's domain.
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get(
+        "MAIL_UNSUBSCRIBE_ADDRESS"
+    ) or unsubscribe_address_for(MAIL_DEFAULT_SENDER)
     PROGRAMME_TEAM_EMAIL = os.environ.get("PROGRAMME_TEAM_EMAIL", "programmes@localtrust.org.uk")
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localtrust.org.uk")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

@@ -28,8 +28,10 @@ from app.extensions import db
 from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
+from app.operations.contacts import mark_bouncing
 from app.operations.errors import UserError
 from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
+from app.operations.optout import unsubscribe_headers
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
@@ -210,7 +212,7 @@ def send_due(
     if not ids:
         return summary
     messages = _load(ids)
-    opted_out = _opted_out_contacts(messages)
+    contacts = _contacts(messages)
     closed_actions = _closed_actions(messages)
     # Stop well inside the lease so no other sender takes our claims while we still hold them.
     deadline = time.monotonic() + lease.total_seconds() / 2
@@ -222,8 +224,9 @@ def send_due(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
-            gone = _cause_gone(message, closed_actions, now)
-            if message.contact_id in opted_out:
+            contact = contacts.get(message.contact_id)
+            gone = _cause_gone(message, closed_actions, now) or _address_gone(contact)
+            if contact is not None and contact.opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
             elif gone:
@@ -321,12 +324,21 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     return list(db.session.scalars(query))
 
 
-def _opted_out_contacts(messages: Sequence[OutboxMessage]) -> set[int]:
+def _contacts(messages: Sequence[OutboxMessage]) -> dict[int, Contact]:
+    """The contacts these messages go to, by id (one query).
+
+    They stay in the session: a bounce marked during the batch changes the same objects, so
+    the messages after it see it."""
     contact_ids = {m.contact_id for m in messages if m.contact_id is not None}
     if not contact_ids:
-        return set()
-    query = select(Contact.id).where(Contact.id.in_(contact_ids), Contact.opted_out.is_(True))
-    return set(db.session.scalars(query))
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+
+
+def _address_gone(contact: Contact | None) -> str | None:
+    if contact is not None and contact.bouncing_at is not None:
+        return f"the address {contact.email} bounces"
+    return None
 
 
 def _action_id(key: str) -> int | None:
@@ -410,6 +422,9 @@ def _deliver_one(
         if _permanent(error):
             log.warning("Outbox: message %s refused for good: %s", message.id, reason)
             _give_up(message, now, reason)
+            bounce = _refused_address(error)
+            if bounce is not None and message.contact_id is not None:
+                mark_bouncing(message.contact_id, bounce, now, outbox_id=message.id)
             summary.failed += 1
             return True
         summary.error = reason
@@ -471,6 +486,8 @@ def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     )
     # Flask-Mail adds its own random Message-ID; ours is stable across resends.
     mail.msgId = message_id_for(message.key)
+    if message.contact_id is not None:
+        mail.extra_headers = unsubscribe_headers(message.contact_id)  # RFC 8058 one-click
     return mail
 
 
@@ -498,6 +515,29 @@ def _about_the_message(code: int, text: bytes | str) -> bool:
     if match:
         return match.group(2) in (b"1", b"2", b"6")
     return code in (550, 551, 553)
+
+
+def _refused_address(error: Exception) -> str | None:
+    """The server's reply when a permanent refusal is of the recipient's address (a bounce).
+
+    Called for permanent errors only: a refused RCPT TO, or a DATA reply of class 5.1
+    (address) from a server that refuses recipients only after the message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = error.recipients.values()
+    elif isinstance(error, smtplib.SMTPDataError):
+        raw = error.smtp_error if isinstance(error.smtp_error, bytes) else b""
+        match = _ENHANCED.match(raw)
+        if not (match and match.group(2) == b"1"):
+            return None
+        replies = [(error.smtp_code, error.smtp_error)]
+    else:
+        return None
+    return "; ".join(f"{code} {_reply_text(text)}" for code, text in replies)
+
+
+def _reply_text(text: bytes | str) -> str:
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return without_controls(raw)
 
 
 def _permanent(error: Exception) -> bool:

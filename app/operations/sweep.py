@@ -293,7 +293,14 @@ def load_case_facts(
         actions[case_id].append(ActionFacts(*values))
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
     for area_id, *values in db.session.execute(
-        select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
+        select(
+            Contact.area_id,
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Contact.opted_out,
+            Contact.bouncing_at.is_not(None),
+        )
         .join(Case, Case.area_id == Contact.area_id)
         .where(*scope)
         .order_by(Contact.id)

@@ -11,9 +11,9 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
-from app.models import Area, Case, Contact, Snapshot, User
+from app.models import Area, AuditEntry, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
-from app.rules.vocabulary import FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
+from app.rules.vocabulary import CONTACT_EVENT_KINDS, FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
 
 PER_PAGE = 50
 AREA_FLAGS = {
@@ -221,6 +221,30 @@ class AreaDetail:
     snapshots: list[Snapshot]  # newest first
     cases: list[Case]  # newest first, with their reps loaded
     contacts: list[Contact]
+    contact_changes: list[AuditEntry]  # bounces, new addresses, opt-outs and back, newest first
+
+
+CONTACT_HISTORY_LIMIT = 50
+
+
+def contact_changes(contact_ids: list[int], limit: int = CONTACT_HISTORY_LIMIT) -> list[AuditEntry]:
+    """The audit entries of these contacts' address and consent changes, newest first, with
+    their actors (one query)."""
+    if not contact_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor))
+            .where(
+                AuditEntry.target_type == "contact",
+                AuditEntry.target_id.in_(contact_ids),
+                AuditEntry.action.in_(CONTACT_EVENT_KINDS),
+            )
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def area_history(area_id: int) -> list[Snapshot]:
@@ -239,7 +263,8 @@ def area_history(area_id: int) -> list[Snapshot]:
 
 
 def area_detail(area: Area) -> AreaDetail:
-    """What the area page shows: three queries (snapshots, cases with reps, contacts)."""
+    """What the area page shows: four queries (snapshots, cases with reps, contacts, their
+    changes)."""
     cases = list(
         db.session.scalars(
             select(Case)
@@ -251,4 +276,5 @@ def area_detail(area: Area) -> AreaDetail:
     contacts = list(
         db.session.scalars(select(Contact).where(Contact.area_id == area.id).order_by(Contact.id))
     )
-    return AreaDetail(area, area_history(area.id), cases, contacts)
+    changes = contact_changes([c.id for c in contacts])
+    return AreaDetail(area, area_history(area.id), cases, contacts, changes)

@@ -23,6 +23,7 @@ from app.rules.calendar import london_date
 from app.rules.cases import allowed_transitions
 from app.rules.pause import is_paused
 from app.rules.vocabulary import (
+    CONTACT_EVENT_KINDS,
     FLAG_WORDS,
     REASON_WORDS,
     STATUS_WORDS,
@@ -70,7 +71,7 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
             E.UPDATE_REQUESTED,
         ),
     ),
-    "contacts": ("Contacts", (E.CONTACT,)),
+    "contacts": ("Contacts", (E.CONTACT, *CONTACT_EVENT_KINDS)),
     "notes": ("Notes", (E.NOTE,)),
     # The case's mail itself (the outbox), not its events: see `case_mail`.
     "emails": ("Emails", ()),

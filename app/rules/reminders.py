@@ -44,6 +44,11 @@ class ContactFacts:
     name: str
     email: str
     opted_out: bool = False
+    bouncing: bool = False  # the mail server refused the address for good
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email) and not self.opted_out and not self.bouncing
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,7 @@ def due_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[R
 def _partnership_reminders(
     facts: CaseFacts, now: datetime, today: date, settings: Settings
 ) -> list[Reminder]:
-    contacts = [c for c in facts.contacts if not c.opted_out and c.email]
+    contacts = [c for c in facts.contacts if c.reachable]
     if not contacts or is_paused(facts.reminders_paused_until, now):
         return []
     send_at = next_send_time(now)  # partnerships: working days, 09:00-17:00 London
