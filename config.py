@@ -94,6 +94,10 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # Health (/healthz, `flask health`, the Outbox and dashboard panels): degraded when the
+    # last reminder sweep is older than this, or due mail has waited longer than this.
+    HEALTH_SWEEP_LATE_MINUTES = _int("HEALTH_SWEEP_LATE_MINUTES", 15)
+    HEALTH_MAIL_WAITING_MINUTES = _int("HEALTH_MAIL_WAITING_MINUTES", 30)
 
     # The dashboard's figures are kept per worker until a recorded change (a case event, an
     # audit entry, a snapshot, a new case, action or user) or this many seconds, whichever is

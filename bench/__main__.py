@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import data, load, plans, queries
 from bench.env import ROOT, Database, make_app
 from bench.growth import Growth, Point
+from bench.mail_speed import measure_mail_speed
 from bench.measure import (
     Bench,
     empty_outbox,
@@ -254,6 +255,7 @@ def run_all(
     measure_insights(bench)
     sweep_line = measure_sweep(bench)
     measure_outbox(bench)
+    measure_mail_speed(bench)
     sequential, seconds = (20, 2.0) if quick else (60, load_seconds)
     pages_note = measure_pages(bench, loaded, sequential, seconds)
     empty_outbox(app)  # the sweep is counted with nothing queued, as at the small size

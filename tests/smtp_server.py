@@ -16,7 +16,8 @@ function name keeps ruff from reporting each test argument as a redefinition, F8
 `smtp_server.refuse_after_data.add(address)` accepts it at RCPT TO, refuses the message with
 550 5.1.1 after DATA (servers that check mailboxes late);
 `smtp_server.refuse_all = True` answers every recipient 554 5.7.1, as a relay refusing everything;
-`smtp_server.hold_until_senders = 2` holds every message until two connections have started one."""
+`smtp_server.hold_until_senders = 2` holds every message until two connections have started one;
+`smtp_server.connections` counts the connections that have sent mail."""
 
 from __future__ import annotations
 
@@ -133,6 +134,12 @@ class SmtpServer:
     def env(self) -> dict[str, str]:
         """Environment variables for a subprocess (`flask outbox send`) to use this server."""
         return {"MAIL_SERVER": self.host, "MAIL_PORT": str(self.port)}
+
+    @property
+    def connections(self) -> int:
+        """How many connections have sent mail (each has its own client address and port)."""
+        with self.lock:
+            return len(self.peers)
 
     def message_ids(self) -> Counter[str]:
         with self.lock:

@@ -449,7 +449,13 @@ def complete_action(
 
 
 def mark_action_done(
-    case: Case, action: Action, *, now: datetime, actor_id: int | None, words: str = ""
+    case: Case,
+    action: Action,
+    *,
+    now: datetime,
+    actor_id: int | None,
+    words: str = "",
+    data: dict | None = None,
 ) -> None:
     """Mark an open action done and stop its reminders; `words` are added to the event (who
     reported it, when not a staff user). The caller has checked who may."""
@@ -465,7 +471,7 @@ def mark_action_done(
         f"Action done: {_action_words(action)}.{words}",
         now=now,
         actor_id=actor_id,
-        data={"action_id": action.id},
+        data={"action_id": action.id, **(data or {})},
     )
 
 

@@ -30,13 +30,14 @@ from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.contacts import mark_bouncing
 from app.operations.errors import UserError
+from app.operations.job_runs import record_run
 from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
 from app.operations.optout import unsubscribe_headers
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 from app.rules.pause import is_paused
-from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, JobName
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class SendSummary:
     skipped: str | None = None  # why nothing was tried, e.g. no MAIL_SERVER
     error: str | None = None  # the mail server's temporary failure that stopped the run
     retry_after: datetime | None = None  # the sender-wide backoff set after `error`
+    smtp_error: str | None = None  # the last delivery error of the run, temporary or not
 
     def line(self) -> str:
         if self.skipped:
@@ -84,8 +86,10 @@ class SendSummary:
 
     @property
     def stalled(self) -> bool:
-        """Nothing was delivered because the mail server failed."""
-        return self.sent == 0 and self.error is not None
+        """Nothing was delivered because of a failure: the mail server's (now or in an earlier
+        run the sender still backs off from) or every message's own."""
+        failing = self.error is not None or self.retry_after is not None or self.failed > 0
+        return self.sent == 0 and failing
 
     def add(self, other: SendSummary) -> None:
         self.claimed += other.claimed
@@ -97,6 +101,7 @@ class SendSummary:
         self.skipped = self.skipped or other.skipped
         self.error = other.error or self.error
         self.retry_after = other.retry_after or self.retry_after
+        self.smtp_error = other.smtp_error or self.smtp_error
 
 
 def message_id_for(key: str) -> str:
@@ -193,19 +198,38 @@ def send_due(
     backoff: timedelta = DEFAULT_BACKOFF,
     lease: timedelta = DEFAULT_LEASE,
     give_up: timedelta = DEFAULT_GIVE_UP,
+    deadline: float | None = None,
 ) -> SendSummary:
     """Deliver one batch of due mail; each outcome is committed on its own.
 
     The first temporary failure (server down, 4xx, a refusal of everything) stops the batch:
-    the untried rest is released without an attempt counted and the whole sender backs off."""
+    the untried rest is released without an attempt counted and the whole sender backs off.
+    The batch also stops, releasing what it has not tried, at half the claim lease or at
+    `deadline` (time.monotonic()), whichever comes first. The run is recorded in job_runs."""
     if not mail_configured():
         return SendSummary(skipped="no MAIL_SERVER is configured: mail stays in the outbox")
+    summary = _send_batch(now, worker, batch, backoff, lease, give_up, deadline)
+    record_run(JobName.SEND, now, error=summary.smtp_error)
+    db.session.commit()
+    return summary
+
+
+def _send_batch(
+    now: datetime,
+    worker: str,
+    batch: int,
+    backoff: timedelta,
+    lease: timedelta,
+    give_up: timedelta,
+    deadline: float | None,
+) -> SendSummary:
     held = sender_backoff()
     if held is not None and held.expires_at > now:
         db.session.commit()
         return SendSummary(
             skipped=f"the mail server failed; the sender waits until "
-            f"{held.expires_at:%Y-%m-%d %H:%M} UTC"
+            f"{held.expires_at:%Y-%m-%d %H:%M} UTC",
+            retry_after=held.expires_at,
         )
     ids = claim_due(now, worker=worker, batch=batch, lease=lease)
     summary = SendSummary(claimed=len(ids))
@@ -215,7 +239,8 @@ def send_due(
     contacts = _contacts(messages)
     closed_actions = _closed_actions(messages)
     # Stop well inside the lease so no other sender takes our claims while we still hold them.
-    deadline = time.monotonic() + lease.total_seconds() / 2
+    own_deadline = time.monotonic() + lease.total_seconds() / 2
+    deadline = own_deadline if deadline is None else min(deadline, own_deadline)
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     courier = _Courier()
@@ -264,15 +289,24 @@ def options_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def send_all_due(
-    now: datetime, *, worker: str, batch: int = 100, max_batches: int = 1000, **options
+    now: datetime,
+    *,
+    worker: str,
+    batch: int = 100,
+    max_batches: int = 1000,
+    budget: timedelta | None = None,
+    **options,
 ) -> SendSummary:
     """Send batches until nothing is due (failures wait for their backoff, so this ends).
 
-    Retry settings not given come from the app config (see `options_from_config`)."""
+    With a `budget` the run stops within it (the scheduler's send job: inside its lease),
+    giving back what it has not tried. Retry settings not given come from the app config
+    (see `options_from_config`)."""
     options = {**options_from_config(current_app.config), **options}
+    deadline = None if budget is None else time.monotonic() + budget.total_seconds()
     total = SendSummary()
     for _ in range(max_batches):
-        summary = send_due(now, worker=worker, batch=batch, **options)
+        summary = send_due(now, worker=worker, batch=batch, deadline=deadline, **options)
         total.add(summary)
         if summary.skipped or summary.claimed == 0 or summary.released or summary.error:
             break
@@ -419,6 +453,7 @@ def _deliver_one(
         courier.deliver(_mail_for(message, now))
     except Exception as error:  # any failure is recorded on the row
         reason = _describe(error)
+        summary.smtp_error = reason
         if _permanent(error):
             log.warning("Outbox: message %s refused for good: %s", message.id, reason)
             _give_up(message, now, reason)
@@ -456,6 +491,7 @@ def _deliver_one(
 
 def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
     message.status = "failed"
+    message.failed_at = now
     message.last_error = reason
     message.next_attempt_at = None
     if message.case is not None:
@@ -590,7 +626,9 @@ class _Courier:
             self.connection = connection
         try:
             self.connection.send(message)
-        except (smtplib.SMTPServerDisconnected, OSError):
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            raise  # the server answered (a refused recipient): the connection is still good
+        except OSError:  # disconnected, timed out, reset (SMTPException is an OSError too)
             self._drop()
             raise
 

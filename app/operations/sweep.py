@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from jinja2 import Environment
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,10 +24,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
 from app.operations.casework import record_event
+from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
 from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
-from app.rules.criteria import Thresholds
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.reminders import (
     ActionFacts,
@@ -47,6 +48,7 @@ from app.rules.vocabulary import (
     STATUS_WORDS,
     SUPPORT_WORDS,
     EventKind,
+    JobName,
     ReminderKind,
 )
 from app.settings import criteria_thresholds
@@ -147,6 +149,7 @@ def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> Sweep
     inserted = _enqueue(fresh, MailRenderer(settings), now)
     summary.already_queued += len(fresh) - len(inserted)
     summary.enqueued.update(r.kind for r in fresh if r.key in inserted)
+    record_run(JobName.SWEEP, now)
     return summary
 
 
@@ -437,15 +440,39 @@ def _enqueue(reminders: Sequence[Reminder], renderer: MailRenderer, now: datetim
     return inserted
 
 
-class MailRenderer:
-    """Renders reminders into outbox rows with the app's Jinja environment (HTML autoescaped).
+def mail_environment(app: Flask) -> Environment:
+    """The app's templates, filters and autoescaping (HTML escaped, text not), without the
+    page globals (url_for, request, the vocabulary…): a mail's context is all it needs, and
+    Jinja copies the globals into every render, twice per mail. Made once per app."""
+    env = app.extensions.get("mail_jinja")
+    if env is None:
+        pages = app.jinja_env
+        env = Environment(
+            loader=pages.loader,
+            autoescape=pages.autoescape,
+            undefined=pages.undefined,
+            auto_reload=pages.auto_reload,
+            keep_trailing_newline=pages.keep_trailing_newline,
+            trim_blocks=pages.trim_blocks,
+            lstrip_blocks=pages.lstrip_blocks,
+        )
+        env.filters.update(pages.filters)
+        env.globals.clear()
+        app.extensions["mail_jinja"] = env
+    return env
 
-    Templates and opt-out links are made once per sweep, not once per mail: a first sweep
-    over a large programme renders tens of thousands of mails."""
+
+class MailRenderer:
+    """Renders reminders into outbox rows with the app's mail templates (HTML autoescaped).
+
+    Templates, opt-out links and what a mail says about its case are made once per sweep,
+    not once per mail: a first sweep over a large programme renders tens of thousands."""
 
     def __init__(self, settings: Settings) -> None:
         config = current_app.config
-        self.env = current_app.jinja_env
+        self.env = mail_environment(current_app._get_current_object())
+        self.thresholds = criteria_thresholds()
+        self.cases: dict[int, dict[str, Any]] = {}
         self.base = config["BASE_URL"].rstrip("/")
         self.shared = {
             "support_email": config["SUPPORT_EMAIL"],
@@ -465,34 +492,39 @@ class MailRenderer:
         self.links: dict[int, str] = {}
         self.templates: dict[str, Any] = {}
 
-    @property
-    def thresholds(self) -> Thresholds:
-        return criteria_thresholds()
-
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
             self.links[contact_id] = optout_link(contact_id, self.serializer)
         return self.links[contact_id]
 
     def context(self, reminder: Reminder) -> dict[str, Any]:
-        case = reminder.case
         return {
-            **self.shared,
+            **self.about_case(reminder.case),
             "reminder": reminder,
-            "case": case,
             "action": reminder.action,
             "contact": reminder.contact,
             "data": reminder.data,
-            "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
-            "general_offer": bool(case and not case.support),
-            "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
             "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
-            "last_activity_on": london_date(case.last_activity_at) if case else None,
-            # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
-            # "one member leaving would put you under criteria" (the partnership's).
-            "distance_it": self.distance(case, "it"),
-            "distance_you": self.distance(case, "you"),
         }
+
+    def about_case(self, case) -> dict[str, Any]:
+        """The shared values and what every mail of `case` says about it (made once a case)."""
+        key = case.case_id if case is not None else None
+        found = self.cases.get(key)
+        if found is None:
+            found = self.cases[key] = {
+                **self.shared,
+                "case": case,
+                "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
+                "general_offer": bool(case and not case.support),
+                "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
+                "last_activity_on": london_date(case.last_activity_at) if case else None,
+                # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
+                # "one member leaving would put you under criteria" (the partnership's).
+                "distance_it": self.distance(case, "it"),
+                "distance_you": self.distance(case, "you"),
+            }
+        return found
 
     def distance(self, case, subject: str) -> str | None:
         """A sentence on what would bring the area back, or how close it is to falling under."""

@@ -52,7 +52,24 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     ),
     "plan": (
         "Plan & actions",
-        (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
+        (
+            E.PLAN_UPDATED,
+            E.ACTION_ADDED,
+            E.ACTION_UPDATED,
+            E.ACTION_DONE,
+            E.ACTION_DROPPED,
+            E.ACTION_REOPENED,
+        ),
+    ),
+    "partnership": (
+        "From the partnership",
+        (
+            E.ANSWER_RECEIVED,
+            E.ANSWER_ACCEPTED,
+            E.ANSWER_DECLINED,
+            E.ANSWER_SUPERSEDED,
+            E.UPDATE_REQUESTED,
+        ),
     ),
     "contacts": ("Contacts", (E.CONTACT, *CONTACT_EVENT_KINDS)),
     "notes": ("Notes", (E.NOTE,)),

@@ -284,6 +284,24 @@ OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
 OUTBOX_STATUS_WORDS: dict[str, str] = {s: s.value.capitalize() for s in OutboxStatus}
 
 
+class HealthStatus(StrEnum):
+    """How the mail machinery is doing, for /healthz, `flask health` and the health panels."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # running, but the sweep is late or due mail is waiting
+    DOWN = "down"  # the database cannot be reached
+
+
+class JobName(StrEnum):
+    """A periodic job whose last run is recorded in `job_runs`."""
+
+    SWEEP = "sweep"
+    SEND = "send"
+
+
+JOB_NAMES: tuple[JobName, ...] = tuple(JobName)
+
+
 class ReminderKind(StrEnum):
     """A kind of automatic mail; also the name of its email templates."""
 
@@ -381,6 +399,7 @@ def template_globals() -> dict[str, object]:
         "ActionStatus": ActionStatus,
         "Owner": Owner,
         "OutboxStatus": OutboxStatus,
+        "HealthStatus": HealthStatus,
         "ReminderKind": ReminderKind,
         "AnswerKind": AnswerKind,
         "AnswerStatus": AnswerStatus,
