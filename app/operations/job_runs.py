@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import JobRun
+from app.operations.rows import table_of
 from app.rules.vocabulary import JobName
 
 ERROR_LIMIT = 2000
@@ -25,6 +26,6 @@ def record_run(name: JobName, now: datetime, error: str | None = None) -> None:
     values: dict[str, object] = {"name": str(name), "last_run_at": now}
     if error is not None:
         values |= {"last_error": error[:ERROR_LIMIT], "last_error_at": now}
-    statement = insert(JobRun.__table__).values(values)
+    statement = insert(table_of(JobRun)).values(values)
     changed = {key: statement.excluded[key] for key in values if key != "name"}
     db.session.execute(statement.on_conflict_do_update(index_elements=["name"], set_=changed))

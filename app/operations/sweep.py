@@ -104,7 +104,9 @@ def plural(n: int, noun: str) -> str:
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
-    values = {name: int(config[key]) for key, name in CONFIG_KEYS.items() if key in config}
+    values: dict[str, Any] = {
+        name: int(config[key]) for key, name in CONFIG_KEYS.items() if key in config
+    }
     return Settings(programme_email=config.get("PROGRAMME_TEAM_EMAIL") or None, **values)
 
 

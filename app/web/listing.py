@@ -55,7 +55,8 @@ def sort_headers(
             aria, then = "descending", column
         else:
             aria, then = "none", column
-        url = url_for(endpoint, **filters.to_args(sort=then))
+        args: dict[str, Any] = filters.to_args(sort=then)
+        url = url_for(endpoint, **args)
         words = "descending" if then.startswith("-") else "ascending"
         headers[column] = SortHeader(label, url, aria, f"sort {words}")
     return headers
@@ -74,7 +75,8 @@ def filter_tags(
     endpoint: str, filters: ListFilters, chosen: Iterable[tuple[str, str]]
 ) -> list[FilterTag]:
     """Tags for the chosen filters, given as (field, label); the sort is kept, the page not."""
-    return [
-        FilterTag(label, url_for(endpoint, **filters.to_args(**{field: None})))
-        for field, label in chosen
-    ]
+    tags = []
+    for field, label in chosen:
+        args: dict[str, Any] = filters.to_args(**{field: None})
+        tags.append(FilterTag(label, url_for(endpoint, **args)))
+    return tags
