@@ -32,6 +32,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite only: how long a write waits for another's write lock (an import holds it a few
+    # seconds); then the web answers "busy, try again" (503) with the typed input kept. Below
+    # a WSGI server's worker timeout (gunicorn: 30 s).
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 15)
     # Level of the app's operator log lines (logger "app"), written to stderr.
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 

@@ -31,6 +31,7 @@ def create_app(config: object | str | None = None) -> Flask:
     init_secret_key(app)
     _init_proxies(app)
 
+    _init_sqlite_timeout(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     login_manager.init_app(app)
@@ -74,6 +75,18 @@ def _init_proxies(app: Flask) -> None:
         app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
 
+def _init_sqlite_timeout(app: Flask) -> None:
+    """SQLite: how long a write waits for another connection's write lock before giving up
+    (SQLITE_BUSY_TIMEOUT_SECONDS; the web then shows its "busy, try again" page)."""
+    if not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("timeout", float(app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 15)))
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def _init_bootstrap(app: Flask) -> None:
     from flask_bootstrap import Bootstrap5
 
@@ -82,11 +95,11 @@ def _init_bootstrap(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys, allow readers during a write, wait instead of failing."""
+    """SQLite: enforce foreign keys, allow readers during a write. (How long a write waits for
+    the lock is the connection's timeout: see _init_sqlite_timeout.)"""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL syncs at checkpoints instead of every commit: still safe if the
         # process dies (the outbox's per-message commits rely on that), much faster.

@@ -30,6 +30,7 @@ from bench.measure import (
 from bench.pages import measure_pages
 from bench.report import Report, errored
 from bench.web_import import measure_web_import
+from bench.write_stall import measure_write_stall
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -112,6 +113,7 @@ def run_all(report, db, folder, small, large, runs, quick, now) -> None:
         # The web import waits on a background job through gunicorn; in the quick run (CI) it
         # has been seen to wait out its 10-minute limit, so it is measured in the full bench only.
         measure_web_import(bench)
+    measure_write_stall(bench)
     loaded = load.finish(app, db, files, now, today)
     measure_insights(bench)
     sweep_line = measure_sweep(bench)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
@@ -36,6 +36,7 @@ from app.rules.vocabulary import (
     SUPPORT_WORDS,
     UNCOUNTED_ROLES,
     ActionStatus,
+    CaseStatus,
     EventKind,
 )
 from app.settings import criteria_thresholds
@@ -170,9 +171,35 @@ def record_contact(
         now=now,
         actor_id=actor.id,
         data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
+        addition=True,
     )
-    if case.status == "new":
-        change_status(case, "contacted", actor, now)
+    if case.status == CaseStatus.NEW:
+        _first_contact(case, actor, now)
+
+
+def _first_contact(case: Case, actor: User, now: datetime) -> None:
+    """Move a new case to contacted, unless someone else moved it on meanwhile: a
+    compare-and-set on the status, so a simultaneous status change is kept, not a conflict."""
+    target = CaseStatus.CONTACTED.value
+    try:
+        check_transition(case.status, target, actor.role, None)
+    except TransitionError:
+        return
+    table = Case.__table__
+    moved = db.session.execute(
+        update(table)
+        .where(table.c.id == case.id, table.c.status == CaseStatus.NEW.value)
+        .values(
+            status=target,
+            contacted_at=func.coalesce(table.c.contacted_at, now),
+            version=table.c.version + 1,
+        )
+    ).rowcount
+    db.session.refresh(case, ["status", "contacted_at", "version"])
+    if moved:
+        words = f"Status changed to {STATUS_WORDS[target]}"
+        data = {"from": CaseStatus.NEW.value, "to": target}
+        record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
 
 
 def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
@@ -183,7 +210,7 @@ def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
         raise InvalidInput({"note": "Write the note."})
     if len(text) > MAX_NOTE:
         raise InvalidInput({"note": f"A note can have at most {MAX_NOTE} characters."})
-    record_event(case, "note", text, now=now, actor_id=actor.id)
+    record_event(case, "note", text, now=now, actor_id=actor.id, addition=True)
 
 
 # --- the action plan ------------------------------------------------------------------------
@@ -337,6 +364,7 @@ def add_action(
         now=now,
         actor_id=actor.id,
         data={"action_id": action.id},
+        addition=True,
     )
     return action
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
@@ -60,8 +61,13 @@ def record_event(
     now: datetime,
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
+    addition: bool = False,
 ) -> CaseEvent:
-    """Add an event to the case's timeline (same transaction as the change it records)."""
+    """Add an event to the case's timeline (same transaction as the change it records).
+
+    `addition`: the event only adds to the case (a note, an action, a contact): the case's
+    activity time moves on without a new version, so it never conflicts with another user's
+    change of the case, nor makes their open forms stale."""
     event = CaseEvent(
         case=case, kind=kind, message=message, actor_id=actor_id, created_at=now, data=data or {}
     )
@@ -69,8 +75,24 @@ def record_event(
     if kind not in PASSIVE_EVENT_KINDS and (
         case.last_activity_at is None or now > case.last_activity_at
     ):
-        case.last_activity_at = now
+        if addition:
+            touch_activity(case, now)
+        else:
+            case.last_activity_at = now
     return event
+
+
+def touch_activity(case: Case, now: datetime) -> None:
+    """Move the case's last activity on to `now` (never back) with a plain UPDATE that leaves
+    its version alone; the loaded case shows the new time without being marked changed."""
+    table = Case.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == case.id)
+        .where(or_(table.c.last_activity_at.is_(None), table.c.last_activity_at < now))
+        .values(last_activity_at=now)
+    )
+    set_committed_value(case, "last_activity_at", now)
 
 
 def describe(evaluation: Evaluation) -> str:

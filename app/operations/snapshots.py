@@ -63,6 +63,21 @@ def _roster_signature(entries: Iterable[tuple[str, str, bool, str]]) -> frozense
     return frozenset(entries)
 
 
+@dataclass
+class PreparedStore:
+    """Everything an import will write, worked out from reads alone (see store_snapshots)."""
+
+    summary: StoreSummary
+    areas: dict[str, Area]
+    persons: PersonPlan
+    new: list[tuple[SnapshotInput, NewSnapshot]] = field(default_factory=list)
+    replaced: list[tuple[Snapshot, SnapshotInput, Evaluation]] = field(default_factory=list)
+    # Each area's new or changed snapshots, in file order: what the case rules run on.
+    changed: dict[int, list[Snapshot | NewSnapshot]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
 def store_snapshots(
     inputs: Sequence[SnapshotInput],
     *,
@@ -75,7 +90,26 @@ def store_snapshots(
     """Create or replace snapshots and run the case rules for each area's new ones.
 
     The caller owns the transaction (commit or roll back). Re-storing identical rosters
-    changes nothing. `progress(n)` is called as snapshots are processed."""
+    changes nothing. `progress(n)` is called as snapshots are processed.
+
+    Two steps, so that the database's write lock (SQLite: one writer at a time, and web writes
+    wait for it) is held only for the writing: first everything is read, evaluated and
+    compared with what is stored, with no write; then the rows go in with bulk statements
+    and the case rules run on the cases as they are at that moment. A change of the same
+    snapshots in between (another import, a membership update saved from the web) makes the
+    import fail on the database's unique keys with nothing written, never half-written."""
+    prepared = prepare_snapshots(inputs, thresholds=thresholds, progress=progress)
+    return write_snapshots(prepared, now=now, actor_id=actor_id, source=source)
+
+
+def prepare_snapshots(
+    inputs: Sequence[SnapshotInput],
+    *,
+    thresholds: Thresholds | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PreparedStore:
+    """Step one, reads only: which snapshots are new, replaced or unchanged, with their
+    evaluations and persons."""
     summary = StoreSummary(rows=sum(len(s.entries) for s in inputs))
     seen: set[tuple] = set()
     for snap in inputs:
@@ -84,13 +118,9 @@ def store_snapshots(
         seen.add(snap.identity)
     areas = _areas_by_code({s.area_code for s in inputs})
     summary.areas = len(areas)
-    person_ids = _ensure_persons(inputs)
+    prepared = PreparedStore(summary, areas, _plan_persons(inputs))
+    known = prepared.persons.ids
     existing = _existing_snapshots(list(areas.values()))
-    latest_before = latest_keys([a.id for a in areas.values()])
-
-    changed: dict[int, list[Snapshot | NewSnapshot]] = defaultdict(list)
-    new_entries: list[tuple] = []
-    pending_new: list[tuple[SnapshotInput, NewSnapshot]] = []
     for done, snap_in in enumerate(inputs, 1):
         area = areas[snap_in.area_code]
         evaluation = evaluate(
@@ -99,19 +129,16 @@ def store_snapshots(
         old = existing.get(snap_in.identity)
         if old is not None:
             snapshot, old_signature = old
+            # A person not stored yet has no row id: such a roster differs from any stored.
             signature = _roster_signature(
-                (person_ids[e.person_id], e.name, e.resident, e.role) for e in snap_in.entries
+                (known.get(e.person_id), e.name, e.resident, e.role) for e in snap_in.entries
             )
             if old_signature == signature:
                 summary.snapshots_unchanged += 1
             else:
-                db.session.execute(
-                    delete(RosterEntry).where(RosterEntry.snapshot_id == snapshot.id)
-                )
-                _set_evaluation(snapshot, evaluation)
-                new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+                prepared.replaced.append((snapshot, snap_in, evaluation))
                 summary.snapshots_replaced += 1
-                changed[area.id].append(snapshot)
+                prepared.changed[area.id].append(snapshot)
         else:
             snapshot = NewSnapshot(
                 area_id=area.id,
@@ -123,21 +150,39 @@ def store_snapshots(
                 flag=evaluation.flag,
                 reasons=list(evaluation.reasons),
             )
-            pending_new.append((snap_in, snapshot))
-            changed[area.id].append(snapshot)
+            prepared.new.append((snap_in, snapshot))
+            prepared.changed[area.id].append(snapshot)
             summary.snapshots_created += 1
         if progress and done % 500 == 0:
             progress(500)
     if progress:
         progress(len(inputs) % 500)
+    return prepared
 
-    _insert_snapshots([snapshot for _, snapshot in pending_new], now, actor_id, source)
-    for snap_in, snapshot in pending_new:
+
+def write_snapshots(
+    prepared: PreparedStore, *, now: datetime, actor_id: int | None, source: str
+) -> StoreSummary:
+    """Step two: the writes, in bulk, then the case rules (the caller commits)."""
+    summary, changed = prepared.summary, prepared.changed
+    if not changed and not prepared.persons.new and not prepared.persons.renamed:
+        return summary  # nothing to write: the lock is never taken
+    person_ids = _write_persons(prepared.persons)
+    by_id = {a.id: a for a in prepared.areas.values()}
+    latest_before = latest_keys(list(by_id))
+    new_entries: list[tuple] = []
+    replaced_ids = [snapshot.id for snapshot, _in, _ev in prepared.replaced]
+    for batch in _chunks(replaced_ids):
+        db.session.execute(delete(RosterEntry).where(RosterEntry.snapshot_id.in_(batch)))
+    for snapshot, snap_in, evaluation in prepared.replaced:
+        _set_evaluation(snapshot, evaluation)
+        new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+    _insert_snapshots([snapshot for _, snapshot in prepared.new], now, actor_id, source)
+    for snap_in, snapshot in prepared.new:
         new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
     _insert_entries(new_entries)
 
     open_cases, last_cases = _cases_by_area(list(changed))
-    by_id = {a.id: a for a in areas.values()}
     for area_id, snapshots in changed.items():
         summary.cases.add(
             apply_snapshots(
@@ -174,10 +219,10 @@ class NewSnapshot:
 def _insert_snapshots(
     snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
 ) -> None:
-    """INSERT ... RETURNING in batches; sets each snapshot's id."""
+    """One executemany per batch, then their ids read back by identity (SQLite answers an
+    INSERT ... RETURNING of many rows one statement per row: ten times slower)."""
     table = Snapshot.__table__
-    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    for batch in _chunks(snapshots, 2000):
+    for batch in _chunks(snapshots, 5000):
         rows = [
             {
                 "area_id": s.area_id,
@@ -194,9 +239,20 @@ def _insert_snapshots(
             }
             for s in batch
         ]
-        ids = db.session.execute(statement, rows).scalars().all()
-        for snapshot, new_id in zip(batch, ids, strict=True):
-            snapshot.id = new_id
+        db.session.execute(table.insert(), rows)
+    ids: dict[tuple, int] = {}
+    for batch in _chunks(sorted({s.area_id for s in snapshots})):
+        stored = db.session.execute(
+            select(
+                table.c.id, table.c.area_id, table.c.kind, table.c.review_year, table.c.effective_on
+            ).where(table.c.area_id.in_(batch))
+        )
+        for row_id, area_id, kind, year, effective_on in stored:
+            ids[(area_id, kind, year or effective_on)] = row_id
+    for snapshot in snapshots:
+        snapshot.id = ids[
+            (snapshot.area_id, snapshot.kind, snapshot.review_year or snapshot.effective_on)
+        ]
 
 
 def _set_evaluation(snapshot: Snapshot, evaluation: Evaluation) -> None:
@@ -238,8 +294,17 @@ def _areas_by_code(codes: set[str]) -> dict[str, Area]:
     return areas
 
 
-def _ensure_persons(inputs: Sequence[SnapshotInput]) -> dict[str, int]:
-    """Map each external person_id to its row id, creating persons that are new.
+@dataclass
+class PersonPlan:
+    """The file's persons: row ids of those stored, the new ones to insert, the renamed."""
+
+    ids: dict[str, int]
+    new: list[dict[str, str]]
+    renamed: list[dict[str, object]]
+
+
+def _plan_persons(inputs: Sequence[SnapshotInput]) -> PersonPlan:
+    """Map each external person_id to its row id where stored; list the persons to create.
 
     The latest name (by effective date) becomes the person's display name."""
     names: dict[str, tuple[date, str]] = {}
@@ -257,19 +322,24 @@ def _ensure_persons(inputs: Sequence[SnapshotInput]) -> dict[str, int]:
             ids[person_id] = row_id
             known_names[person_id] = name
     new = [{"person_id": p, "name": names[p][1]} for p in sorted(names) if p not in ids]
-    for batch in _chunks(new, 5000):
-        db.session.execute(Person.__table__.insert(), list(batch))
-    if new:
-        for batch in _chunks([row["person_id"] for row in new]):
-            rows = db.session.execute(
-                select(Person.person_id, Person.id).where(Person.person_id.in_(batch))
-            )
-            ids.update({person_id: row_id for person_id, row_id in rows})
-    renamed = [
+    renamed: list[dict[str, object]] = [
         {"id": ids[p], "name": names[p][1]} for p in known_names if known_names[p] != names[p][1]
     ]
-    if renamed:
-        db.session.execute(update(Person), renamed)
+    return PersonPlan(ids, new, renamed)
+
+
+def _write_persons(plan: PersonPlan) -> dict[str, int]:
+    """Insert the new persons (executemany, then their ids read back) and rename the others."""
+    ids = dict(plan.ids)
+    for batch in _chunks(plan.new, 5000):
+        db.session.execute(Person.__table__.insert(), list(batch))
+    for batch in _chunks([row["person_id"] for row in plan.new]):
+        rows = db.session.execute(
+            select(Person.person_id, Person.id).where(Person.person_id.in_(batch))
+        )
+        ids.update({person_id: row_id for person_id, row_id in rows})
+    if plan.renamed:
+        db.session.execute(update(Person), plan.renamed)
     return ids
 
 

@@ -122,15 +122,37 @@ def test_another_rep_cannot_change_the_case(case, now):
 
 def test_stale_version_is_refused_and_nothing_saved(case, rep, now):
     shown = case.version
-    ops.add_note(case, "Someone else was here", make_user("programme"), now + timedelta(hours=1))
+    ops.change_status(case, "contacted", make_user("programme"), now + timedelta(hours=1))
     db.session.commit()
     assert case.version != shown
     with pytest.raises(ConflictError) as refused:
         ops.change_status(case, "contacted", rep, now, expected_version=shown)
     db.session.rollback()
     assert "Someone else changed this case" in str(refused.value)
-    assert case.status == "new"
-    assert events(case, "status_changed") == []
+    assert case.status == "contacted"
+    assert len(events(case, "status_changed")) == 1
+
+
+def test_additions_leave_the_version_alone(case, rep, now):
+    """A note, an action or a contact adds to the case: a form shown before it is not stale."""
+    shown = case.version
+    later = now + timedelta(hours=1)
+    ops.add_note(case, "Someone else was here", make_user("programme"), later)
+    ops.add_action(
+        case,
+        description="Call the chair",
+        owner="rep",
+        due_on=date(2027, 1, 5),
+        actor=rep,
+        now=later,
+    )
+    db.session.commit()
+    assert case.version == shown
+    assert case.last_activity_at == later
+    ops.change_status(case, "contacted", rep, later, expected_version=shown)
+    db.session.commit()
+    assert case.status == "contacted"
+    assert [e.message for e in events(case, "note")] == ["Someone else was here"]
 
 
 # --- notes ---------------------------------------------------------------------------------
@@ -287,7 +309,7 @@ def test_action_change_on_a_stale_case_is_refused(case, rep, now):
     action = add(case, rep, now)
     db.session.commit()
     shown = case.version
-    ops.add_note(case, "meanwhile", rep, now + timedelta(hours=1))
+    ops.change_status(case, "contacted", rep, now + timedelta(hours=1))
     db.session.commit()
     with pytest.raises(ConflictError):
         ops.complete_action(case, action, actor=rep, now=now, expected_version=shown)

@@ -118,20 +118,21 @@ def test_refused_transition_is_shown_as_a_form_error_and_changes_nothing(client,
 def test_stale_status_form_is_refused_with_the_conflict_message(client, rep):
     case = open_case(rep)
     shown = case.version
-    ops.add_note(case, "meanwhile", make_user("programme"), NOW + timedelta(hours=1))
+    ops.change_status(case, "contacted", make_user("programme"), NOW + timedelta(hours=1))
     db.session.commit()
     login_as(client, rep)
     response = post_form(
         client,
         f"/cases/{case.id}/status",
-        {"target": "contacted", "version": shown},
-        follow_redirects=True,
+        {"target": "plan_agreed", "version": shown},
     )
-    assert "Someone else changed this case while you were editing" in response.get_data(
-        as_text=True
-    )
-    db.session.refresh(case)
-    assert case.status == "new"
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "There is a problem" in html
+    assert "Someone else changed this case while you were editing" in html
+    # The form now carries the version the page shows: sending it again is a choice.
+    assert f'name="version" value="{db.session.get(Case, case.id).version}"' in html
+    assert count_events(case, "status_changed") == 1
 
 
 def test_concurrent_write_between_read_and_commit_is_refused(client, rep, monkeypatch):

@@ -136,12 +136,25 @@ def test_existing_person_with_blank_name_is_an_error_on_that_field(client, case)
 
 def test_update_on_a_changed_case_is_refused(client, case, rep):
     data = current_rows(case)
+    ops.change_status(case, "contacted", rep, NOW + timedelta(hours=1))
+    db.session.commit()
+    new_person(data, 6, "Ada New")
+    response = post_form(client, f"/cases/{case.id}/membership", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else changed this case" in html
+    assert 'value="Ada New"' in html  # the roster as typed, not an empty form
+    assert update_snapshot(case) is None
+
+
+def test_update_after_a_note_meanwhile_is_kept(client, case, rep):
+    data = current_rows(case)
     ops.add_note(case, "meanwhile", rep, NOW + timedelta(hours=1))
     db.session.commit()
     new_person(data, 6, "Ada New")
-    response = post_form(client, f"/cases/{case.id}/membership", data, follow_redirects=True)
-    assert "Someone else changed this case" in response.get_data(as_text=True)
-    assert update_snapshot(case) is None
+    response = post_form(client, f"/cases/{case.id}/membership", data)
+    assert response.status_code == 302
+    assert update_snapshot(case) is not None
 
 
 def test_membership_update_is_on_the_timeline(client, case):

@@ -98,11 +98,17 @@ def test_plan_saved_meanwhile_by_someone_else_is_not_overwritten(client, case):
     data = {"version": "0", "target_members": "9"}
     post_form(client, f"/cases/{case.id}/plan", data)
     response = post_form(
-        client, f"/cases/{case.id}/plan", {**data, "target_members": "12"}, follow_redirects=True
+        client,
+        f"/cases/{case.id}/plan",
+        {**data, "target_members": "12", "barriers_text": "Chair stepping down in May"},
     )
-    assert "Someone else changed this case while you were editing" in response.get_data(
-        as_text=True
-    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "There is a problem" in html
+    assert "Someone else changed this case while you were editing" in html
+    # What was typed comes back, with the version of the plan as it is now.
+    assert 'value="12"' in html and "Chair stepping down in May" in html
+    assert f'name="version" type="hidden" value="{plan_of(case).version}"' in html
     assert plan_of(case).target_members == 9
 
 
@@ -216,7 +222,7 @@ def test_complete_and_drop_actions(client, case):
 def test_completing_with_an_old_page_is_refused(client, case):
     action = _with_action(client, case)
     shown = case.version
-    post_form(client, f"/cases/{case.id}/notes", {"note": "meanwhile"})
+    post_form(client, f"/cases/{case.id}/status", {"target": "contacted", "version": shown})
     response = post_form(
         client,
         f"/cases/{case.id}/actions/{action.id}/complete",

@@ -96,30 +96,57 @@ def _show(case_id: int, status: int = 200, **forms: Any):
 # --- saving ---------------------------------------------------------------------------------
 
 
-def _save(form, change: Callable[[], Any]) -> tuple[str, Any]:
-    """Run the operation and commit. ('done', result), ('conflict', None) after flashing the
-    conflict, or ('invalid', None) with the errors put on the form; nothing is kept unless
-    done."""
-    try:
-        result = change()
-        db.session.commit()
-    except (ConflictError, StaleDataError, IntegrityError) as exc:
-        # StaleDataError: the row's version changed between our read and our write;
-        # IntegrityError: a concurrent first plan or same-day membership update won the race.
-        db.session.rollback()
-        if not isinstance(exc, ConflictError):
-            current_app.logger.info("casework conflict: %s", exc.__class__.__name__)
-        flash(CONFLICT_MESSAGE, "error")
-        return "conflict", None
-    except ops.InvalidInput as exc:
-        db.session.rollback()
-        attach_errors(form, exc.errors)
-        return "invalid", None
-    except UserError as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc))
-        return "invalid", None
-    return "done", result
+ADDITION_ATTEMPTS = 3  # an addition that met a simultaneous change is simply run again
+CONFLICT = 409  # the form is shown again with what was typed and the conflict message
+
+
+def _save(form, change: Callable[[], Any], *, addition: bool = False) -> tuple[str, Any]:
+    """Run the operation and commit. ('done', result), ('conflict', None) with the conflict
+    message put on the form, or ('invalid', None) with the errors put on the form; nothing is
+    kept unless done.
+
+    An `addition` (a note, an action, a contact) has no version to be stale: if it meets a
+    simultaneous change it is run again on the fresh case instead of being refused."""
+    attempts = ADDITION_ATTEMPTS if addition else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            result = change()
+            db.session.commit()
+        except (ConflictError, StaleDataError, IntegrityError) as exc:
+            # StaleDataError: the row's version changed between our read and our write;
+            # IntegrityError: a concurrent first plan or same-day membership update won the race.
+            db.session.rollback()
+            if not isinstance(exc, ConflictError):
+                current_app.logger.info(
+                    "casework conflict (attempt %d of %d): %s",
+                    attempt,
+                    attempts,
+                    exc.__class__.__name__,
+                )
+            if attempt < attempts and not isinstance(exc, ConflictError):
+                continue
+            form.form_errors.append(CONFLICT_MESSAGE)
+            return "conflict", None
+        except ops.InvalidInput as exc:
+            db.session.rollback()
+            attach_errors(form, exc.errors)
+            return "invalid", None
+        except UserError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return "invalid", None
+        return "done", result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refused(outcome: str, form, version: int | None = None) -> int:
+    """The HTTP status of a form shown again; after a conflict the form carries the version
+    the user now sees, so sending it again (after reviewing) is a deliberate choice."""
+    if outcome != "conflict":
+        return INVALID
+    if version is not None:
+        form.version.data, form.version.raw_data = str(version), None
+    return CONFLICT
 
 
 def _back(case_id: int, anchor: str | None = None):
@@ -143,10 +170,9 @@ def status(case_id: int):
             expected_version=form.version_number(),
         ),
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, status_form=form)
-    if outcome == "done":
-        flash(f"{words}.", "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), status_form=form)
+    flash(f"{words}.", "success")
     return _back(case_id)
 
 
@@ -169,11 +195,11 @@ def contact(case_id: int):
             actor=current_user,
             now=clock.now(),
         ),
+        addition=True,
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, contact_form=form)
-    if outcome == "done":
-        flash("Contact recorded." + (" The case is now contacted." if was_new else ""), "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), contact_form=form)
+    flash("Contact recorded." + (" The case is now contacted." if was_new else ""), "success")
     return _back(case_id)
 
 
@@ -184,11 +210,14 @@ def note(case_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, note_form=form)
-    outcome, _ = _save(form, lambda: ops.add_note(case, form.note.data, current_user, clock.now()))
-    if outcome == "invalid":
-        return _show(case_id, INVALID, note_form=form)
-    if outcome == "done":
-        flash("Note added.", "success")
+    outcome, _ = _save(
+        form,
+        lambda: ops.add_note(case, form.note.data, current_user, clock.now()),
+        addition=True,
+    )
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), note_form=form)
+    flash("Note added.", "success")
     return _back(case_id, "timeline")
 
 
@@ -218,8 +247,9 @@ def plan(case_id: int):
         )
         if outcome == "done":
             flash(_plan_message(changed), "success")
-        if outcome != "invalid":
             return _back(case_id, "plan")
+        status = _refused(outcome, form, case.plan.version if case.plan else 0)
+        return render_template("cases/plan.html", case=case, form=form), status
     return render_template("cases/plan.html", case=case, form=form), INVALID
 
 
@@ -250,11 +280,11 @@ def add_action(case_id: int):
             actor=current_user,
             now=clock.now(),
         ),
+        addition=True,
     )
-    if outcome == "invalid":
-        return _show(case_id, INVALID, action_form=form)
-    if outcome == "done":
-        flash(f"Action added: {action.description}", "success")
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), action_form=form)
+    flash(f"Action added: {action.description}", "success")
     return _back(case_id, "plan")
 
 
@@ -294,8 +324,9 @@ def edit_action(case_id: int, action_id: int):
         )
         if outcome == "done":
             flash("Action updated." if changed else "No changes to the action.", "success")
-        if outcome != "invalid":
             return _back(case_id, "plan")
+        status = _refused(outcome, form, case.version)
+        return render_template("cases/action.html", case=case, action=action, form=form), status
     html = render_template("cases/action.html", case=case, action=action, form=form)
     return html, INVALID
 
@@ -332,9 +363,9 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
             **extra,
         ),
     )
-    if outcome == "invalid":
+    if outcome != "done":
         flash(" ".join(form.form_errors) or "The action was not changed.", "error")
-    elif outcome == "done":
+    else:
         flash(f"{words}: {description}", "success")
     return _back(case_id, "plan")
 
@@ -370,8 +401,8 @@ def membership(case_id: int):
             )
             if outcome == "done":
                 flash(f"{result.message}.", "success")
-            if outcome != "invalid":
                 return _back(case_id)
+            return _membership_page(case, form, roster_on, _refused(outcome, form, case.version))
     return _membership_page(case, form, roster_on, INVALID)
 
 

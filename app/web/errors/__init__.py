@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("errors", __name__)
 
-from app.web.errors import views  # noqa: E402,F401  (routes register on import)
+from app.web.errors import busy, views  # noqa: E402,F401  (routes register on import)

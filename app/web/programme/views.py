@@ -16,7 +16,9 @@ from app.extensions import db
 from app.models import Case
 from app.operations.assignment import assign_case, close_case
 from app.operations.bulk import BULK_ACTIONS, bulk_change
+from app.operations.errors import UserError
 from app.operations.text import parse_count
+from app.operations.versions import ConflictError
 from app.queries.case_filters import SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
@@ -182,30 +184,43 @@ def close(case_id: int):
         flash(f"Case #{case_id} is already {display.status_words(case.status).lower()}.", "info")
         return redirect(_back(case_id))
     form = CloseForm(data={"version": case.version})
+    status = 200
     if form.is_submitted():
         if not form.validate():
             if "version" in form.errors or "csrf_token" in form.errors:
                 flash(first_error(form), "error")  # not the user's typing: nothing to show again
                 return redirect(_back(case_id))
+            status = 400
         else:
-            closed = commit_or_flash(
-                lambda: close_case(
+            try:
+                close_case(
                     case,
                     form.reason.data,
                     actor=current_user,
                     now=clock.now(),
                     expected_version=form.version.data,
                 )
-            )
-            if closed is not REFUSED:
+                db.session.commit()
+            except ConflictError as exc:
+                # The typed reason comes back with the case as it is now (its new version):
+                # closing again after a look is a deliberate choice.
+                db.session.rollback()
+                form.form_errors.append(str(exc))
+                form.version.data, form.version.raw_data = case.version, None
+                status = 409
+            except UserError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return redirect(_back(case_id))
+            else:
                 flash(f"{case.area.code}, case #{case_id} is closed.", "success")
-            return redirect(_back(case_id))
+                return redirect(_back(case_id))
     return render_template(
         "programme/close.html",
         case=case,
         form=form,
         next_url=safe_next(request.values.get("next")),
-    ), (400 if form.errors else 200)
+    ), status
 
 
 def _bulk_items(form: BulkForm, filters_args) -> list[tuple[int, int | None]]:
