@@ -1,4 +1,6 @@
-"""Flask extensions, created unbound here and bound in create_app()."""
+"""Flask extensions, created unbound here and bound in create_app().
+
+Flask-Migrate (Alembic) is not here: it loads only for `flask db …` (app.init_migrations)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()

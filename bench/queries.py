@@ -26,9 +26,12 @@ class Page:
     name: str
     endpoint: str
     as_rep: bool  # signed in as the case's rep, else as the programme team
+    query: str = ""  # a query string, e.g. the case page's Emails tab
 
     def path(self, loaded: Loaded) -> str:
-        return f"/cases/{loaded.case_id}" if self.endpoint == "cases.show" else PATHS[self.endpoint]
+        if self.endpoint == "cases.show":
+            return f"/cases/{loaded.case_id}{self.query}"
+        return PATHS[self.endpoint] + self.query
 
 
 PATHS = {
@@ -37,6 +40,10 @@ PATHS = {
     "dashboard.index": "/dashboard",
     # A common fragment: many hits in every kind, so each LIKE scans and ranks for real.
     "search.index": "/search?q=an",
+    "due.index": "/due-soon",
+    "imports.index": "/imports",
+    "outbox.index": "/outbox",
+    "areas.index": "/areas",
 }
 PAGES = (
     Page("My cases", "cases.mine", True),
@@ -44,6 +51,11 @@ PAGES = (
     Page("programme case list", "programme.cases", False),
     Page("dashboard", "dashboard.index", False),
     Page("search", "search.index", False),
+    Page("case page, Emails tab", "cases.show", True, "?events=emails"),
+    Page("Due soon", "due.index", False),
+    Page("imports", "imports.index", False),
+    Page("outbox", "outbox.index", False),
+    Page("areas list", "areas.index", False),
 )
 SIGN_IN = "auth.login"
 

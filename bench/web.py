@@ -1,5 +1,6 @@
-"""Page latency and throughput through a real WSGI server: gunicorn with 2 workers, signed in
-through the real sign-in form, measured with the standard library's HTTP client."""
+"""Page latency through a real WSGI server: gunicorn (gthread workers, so connections are kept
+alive; the app preloaded), signed in through the real sign-in form, measured with the
+standard library's HTTP client over one kept-alive connection."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import re
 import statistics
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -18,23 +18,31 @@ from bench.env import ROOT, Database, executable, free_port
 from bench.queries import csrf_token
 
 HELLO = "/bench/hello"
-THREADS = 4
+
+
+def server_argv(port: int, workers: int, preload: bool = True) -> list[str]:
+    """gunicorn as the bench runs it: `workers` gthread workers of 2 threads (keep-alive)."""
+    argv = [
+        executable("gunicorn"),
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    return argv + (["--preload"] if preload else []) + ["bench.wsgi:app"]
 
 
 @contextmanager
 def gunicorn(db: Database, workers: int = 2):
     """Serve bench.wsgi:app on a free port; yields the port."""
     port = free_port()
-    argv = [
-        executable("gunicorn"),
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "bench.wsgi:app",
-    ]
+    argv = server_argv(port, workers)
     # Warnings only: nobody reads the pipe while the server runs, and INFO lines would fill it
     # (64 KB) until gunicorn blocks on writing its log.
     env = {**db.env(), "LOG_LEVEL": "WARNING"}
@@ -70,14 +78,35 @@ def _wait_until_up(process: subprocess.Popen, port: int, timeout: float = 60) ->
 
 @dataclass
 class Client:
-    """One browser: a cookie jar and a fresh connection per request (gunicorn's sync workers
-    close the connection after each response anyway)."""
+    """One browser: a cookie jar and one connection, kept alive between requests when the
+    server allows it (`keep_alive`), else a fresh connection per request."""
 
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
+    keep_alive: bool = False
+    _conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None or not self.keep_alive:
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            return self._request(method, path, body)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not self.keep_alive:
+                raise
+            self.close()  # the server closed an idle kept-alive connection: once more
+            return self._request(method, path, body)
+
+    def _request(self, method: str, path: str, body: str | None) -> tuple[int, str]:
+        conn = self._connection()
         headers = {"Host": f"127.0.0.1:{self.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -91,9 +120,12 @@ class Client:
                 match = re.match(r"\s*([^=;\s]+)=([^;]*)", header)
                 if match:
                     self.cookies[match.group(1)] = match.group(2)
+            if response.getheader("Connection", "").lower() == "close":
+                self.close()
             return response.status, text
         finally:
-            conn.close()
+            if not self.keep_alive:
+                conn.close()
 
     def get(self, path: str) -> tuple[int, str]:
         return self.request("GET", path)
@@ -113,14 +145,12 @@ class Client:
 class Timing:
     p50: float
     p95: float
-    rps: float
 
 
-def measure(client: Client, path: str, sequential: int, concurrent: int) -> Timing:
-    """p50/p95 of `sequential` one-at-a-time requests, then requests per second with
-    THREADS clients sharing `concurrent` requests."""
+def latency(client: Client, path: str, count: int) -> Timing:
+    """p50/p95 of `count` one-at-a-time requests over the client's kept-alive connection."""
 
-    def one(_: int = 0) -> float:
+    def one() -> float:
         started = time.perf_counter()
         status, _body = client.get(path)
         elapsed = time.perf_counter() - started
@@ -128,15 +158,10 @@ def measure(client: Client, path: str, sequential: int, concurrent: int) -> Timi
             raise RuntimeError(f"GET {path} gave HTTP {status}")
         return elapsed
 
-    for _ in range(3):
+    for _ in range(4):
         one()  # warm both workers
-    latencies = sorted(one() for _ in range(sequential))
-    started = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(one, range(concurrent)))
-    rps = concurrent / (time.perf_counter() - started)
+    latencies = sorted(one() for _ in range(count))
     return Timing(
         p50=statistics.median(latencies),
         p95=statistics.quantiles(latencies, n=20, method="inclusive")[18],
-        rps=rps,
     )

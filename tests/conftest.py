@@ -74,7 +74,10 @@ def migrated(database_url: str) -> str:
     """Run the real migrations once; every test then starts from empty tables."""
     from flask_migrate import upgrade
 
+    from app import init_migrations
+
     app = create_app(_config_for(database_url))
+    init_migrations(app)
     with app.app_context():
         upgrade(revision="heads")
         db.engine.dispose()

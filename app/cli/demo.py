@@ -10,7 +10,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import clock
-from app.demo.loader import is_empty, load_demo
 from app.extensions import db
 from app.operations.maintenance import refresh_statistics
 
@@ -22,6 +21,8 @@ demo_group = AppGroup("demo", help="Demo data.")
 @click.option("--seed", type=int, default=2021, show_default=True)
 def load(if_empty: bool, seed: int) -> None:
     """Load 150 areas, ~50 reps, seven annual reviews and in-year updates, with demo logins."""
+    from app.demo.loader import is_empty, load_demo  # the generator loads only for this command
+
     if not is_empty():
         if if_empty:
             click.echo("Demo data: the database already holds areas; nothing loaded.")

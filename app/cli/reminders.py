@@ -9,7 +9,6 @@ from flask.cli import AppGroup
 
 from app.cli.moments import now_option
 from app.extensions import db
-from app.operations.sweep import run_sweep
 
 reminders_group = AppGroup("reminders", help="Automatic reminder emails.")
 
@@ -18,6 +17,8 @@ reminders_group = AppGroup("reminders", help="Automatic reminder emails.")
 @now_option
 def sweep_command(now: datetime) -> None:
     """Enqueue the reminders and digests due now in the outbox (safe to run any time)."""
+    from app.operations.sweep import run_sweep  # loaded only for this command
+
     summary = run_sweep(now)
     db.session.commit()
     click.echo(summary.line())

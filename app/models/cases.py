@@ -47,7 +47,7 @@ class Case(Model):
     resolved_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_reason: Mapped[str | None] = mapped_column(Text)
-    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     opened_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshots.id", ondelete="SET NULL")
     )
@@ -59,6 +59,9 @@ class Case(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Last event that is not an email: drives "stale" reminders and urgency ordering.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Partnership reminders held back until this date (London), and why (app/rules/pause.py).
+    reminders_paused_until: Mapped[date | None] = mapped_column(Date)
+    reminders_paused_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -84,6 +87,8 @@ class CaseEvent(Model):
         Index("ix_case_events_case_created", "case_id", "created_at"),
         # The dashboard's "days since the rep's last casework": latest event per actor.
         Index("ix_case_events_actor_created", "actor_id", "created_at"),
+        # The search's notes and the digests' news: events of one kind, by time.
+        Index("ix_case_events_kind_created", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

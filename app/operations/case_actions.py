@@ -19,6 +19,7 @@ from app.operations.audit import record_audit
 from app.operations.casework import open_case_for, record_event
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_action
+from app.operations.rows import rowcount, table_of
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.versions import check_version
 from app.rules.calendar import day_words, london_date
@@ -38,6 +39,7 @@ from app.rules.vocabulary import (
     ActionStatus,
     CaseStatus,
     EventKind,
+    Owner,
 )
 from app.settings import criteria_thresholds
 
@@ -142,8 +144,29 @@ def record_contact(
     _check_may_change(case, actor)
     _check_open(case)
     with_whom, outcome = (with_whom or "").strip(), (outcome or "").strip()
+    errors = _contact_errors(case, on, method, with_whom, outcome, london_date(now))
+    if errors:
+        raise InvalidInput(errors)
+    assert on is not None
+    how = CONTACT_METHODS[method].lower()
+    record_event(
+        case,
+        EventKind.CONTACT,
+        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
+        now=now,
+        actor_id=actor.id,
+        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
+        addition=True,
+    )
+    if case.status == CaseStatus.NEW:
+        _first_contact(case, actor, now)
+
+
+def _contact_errors(
+    case: Case, on: date | None, method: str, with_whom: str, outcome: str, today: date
+) -> dict[str, str]:
+    """What is wrong with a contact record, by field."""
     errors: dict[str, str] = {}
-    today = london_date(now)
     if on is None:
         errors["on"] = "Enter the date of the contact."
     elif on > today:
@@ -160,21 +183,7 @@ def record_contact(
         errors["outcome"] = "Write what came of it."
     elif len(outcome) > MAX_NOTE:
         errors["outcome"] = f"Use at most {MAX_NOTE} characters for the outcome."
-    if errors:
-        raise InvalidInput(errors)
-    assert on is not None
-    how = CONTACT_METHODS[method].lower()
-    record_event(
-        case,
-        "contact",
-        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
-        now=now,
-        actor_id=actor.id,
-        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
-        addition=True,
-    )
-    if case.status == CaseStatus.NEW:
-        _first_contact(case, actor, now)
+    return errors
 
 
 def _first_contact(case: Case, actor: User, now: datetime) -> None:
@@ -185,16 +194,18 @@ def _first_contact(case: Case, actor: User, now: datetime) -> None:
         check_transition(case.status, target, actor.role, None)
     except TransitionError:
         return
-    table = Case.__table__
-    moved = db.session.execute(
-        update(table)
-        .where(table.c.id == case.id, table.c.status == CaseStatus.NEW.value)
-        .values(
-            status=target,
-            contacted_at=func.coalesce(table.c.contacted_at, now),
-            version=table.c.version + 1,
+    table = table_of(Case)
+    moved = rowcount(
+        db.session.execute(
+            update(table)
+            .where(table.c.id == case.id, table.c.status == CaseStatus.NEW.value)
+            .values(
+                status=target,
+                contacted_at=func.coalesce(table.c.contacted_at, now),
+                version=table.c.version + 1,
+            )
         )
-    ).rowcount
+    )
     db.session.refresh(case, ["status", "contacted_at", "version"])
     if moved:
         words = f"Status changed to {STATUS_WORDS[target]}"
@@ -329,8 +340,8 @@ def _action_words(action: Action) -> str:
 
 def _plan_for(case: Case, now: datetime) -> ActionPlan:
     if case.plan is None:
-        plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
-        db.session.add(plan)
+        case.plan = ActionPlan(case=case, barriers=[], barriers_text="", support=[], updated_at=now)
+        db.session.add(case.plan)
     return case.plan
 
 
@@ -405,6 +416,7 @@ def edit_action(
     if not changed:
         return []
     before = _action_words(action)
+    _cancel_when_moved(action, due_on, owner, now)
     for name, value in new_values.items():
         setattr(action, name, value)
     record_event(
@@ -418,6 +430,16 @@ def edit_action(
     return changed
 
 
+def _cancel_when_moved(action: Action, due_on: date | None, owner: str, now: datetime) -> None:
+    """A new due date restarts the action's reminders (their keys carry the date): what was
+    queued for the old date goes. So does mail to the partnership once it no longer owns it."""
+    if due_on != action.due_on:
+        was = day_words(action.due_on) if action.due_on else "no date"
+        cancel_for_action(action.id, f"the action was moved from {was} to {day_words(due_on)}", now)
+    elif owner != action.owner and action.owner == Owner.PARTNERSHIP:
+        cancel_for_action(action.id, "the action is no longer the partnership's", now)
+
+
 def complete_action(
     case: Case, action: Action, *, actor: User, now: datetime, expected_version: int | None = None
 ) -> None:
@@ -427,7 +449,13 @@ def complete_action(
 
 
 def mark_action_done(
-    case: Case, action: Action, *, now: datetime, actor_id: int | None, words: str = ""
+    case: Case,
+    action: Action,
+    *,
+    now: datetime,
+    actor_id: int | None,
+    words: str = "",
+    data: dict | None = None,
 ) -> None:
     """Mark an open action done and stop its reminders; `words` are added to the event (who
     reported it, when not a staff user). The caller has checked who may."""
@@ -443,7 +471,7 @@ def mark_action_done(
         f"Action done: {_action_words(action)}.{words}",
         now=now,
         actor_id=actor_id,
-        data={"action_id": action.id},
+        data={"action_id": action.id, **(data or {})},
     )
 
 

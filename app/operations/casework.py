@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Snapshot
 from app.operations.mail_cancel import cancel_for_case
+from app.operations.rows import table_of
 from app.rules.calendar import day_words
 from app.rules.cases import Decision, OpenCaseState, Outcome, decide
 from app.rules.criteria import Evaluation
@@ -26,6 +27,12 @@ from app.rules.vocabulary import (
     EventKind,
     SnapshotKind,
 )
+
+if TYPE_CHECKING:
+    from app.operations.snapshots import NewSnapshot
+
+# A stored snapshot, or one being inserted in bulk (the rules read the same fields of both).
+AnySnapshot: TypeAlias = "Snapshot | NewSnapshot"
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ class CaseTally:
         self.case_ids |= other.case_ids
 
 
-def order_key(snapshot: Snapshot) -> tuple[date, int]:
+def order_key(snapshot: AnySnapshot) -> tuple[date, int]:
     """Effective-date order; an in-year update wins a tie with an annual review."""
     return (snapshot.effective_on, 1 if snapshot.kind == SnapshotKind.UPDATE else 0)
 
@@ -85,7 +92,7 @@ def record_event(
 def touch_activity(case: Case, now: datetime) -> None:
     """Move the case's last activity on to `now` (never back) with a plain UPDATE that leaves
     its version alone; the loaded case shows the new time without being marked changed."""
-    table = Case.__table__
+    table = table_of(Case)
     db.session.execute(
         update(table)
         .where(table.c.id == case.id)
@@ -106,13 +113,13 @@ def describe(evaluation: Evaluation) -> str:
     return f"{words} ({counts})"
 
 
-def snapshot_label(snapshot: Snapshot) -> str:
+def snapshot_label(snapshot: AnySnapshot) -> str:
     if snapshot.kind == SnapshotKind.ANNUAL:
         return f"the {snapshot.review_year} annual review"
     return f"the membership update of {day_words(snapshot.effective_on)}"
 
 
-def evaluation_of(snapshot: Snapshot) -> Evaluation:
+def evaluation_of(snapshot: AnySnapshot) -> Evaluation:
     return Evaluation(
         snapshot.flag, tuple(snapshot.reasons or ()), snapshot.members, snapshot.residents
     )
@@ -132,7 +139,7 @@ def last_case_for(area_id: int) -> Case | None:
 
 def apply_snapshots(
     area: Area,
-    snapshots: Iterable[Snapshot],
+    snapshots: Iterable[AnySnapshot],
     *,
     latest_before: tuple[date, int] | None,
     now: datetime,
@@ -167,7 +174,7 @@ def apply_snapshots(
     return tally
 
 
-def _set_current(area: Area, snapshot: Snapshot) -> None:
+def _set_current(area: Area, snapshot: AnySnapshot) -> None:
     area.current_snapshot_on = snapshot.effective_on
     area.current_members = snapshot.members
     area.current_residents = snapshot.residents
@@ -177,7 +184,7 @@ def _set_current(area: Area, snapshot: Snapshot) -> None:
 
 def _apply_one(
     area: Area,
-    snapshot: Snapshot,
+    snapshot: AnySnapshot,
     open_case: Case | None,
     last_case: Case | None,
     now: datetime,
@@ -224,7 +231,7 @@ def _apply_one(
 def _follow_decision(
     case: Case,
     decision: Decision,
-    snapshot: Snapshot,
+    snapshot: AnySnapshot,
     now: datetime,
     tally: CaseTally,
     event: Callable[[str, str], None],
@@ -266,7 +273,7 @@ def _follow_decision(
 
 def _open_case(
     area: Area,
-    snapshot: Snapshot,
+    snapshot: AnySnapshot,
     flag: str | None,
     last_case: Case | None,
     now: datetime,

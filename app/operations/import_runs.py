@@ -41,6 +41,7 @@ from app.operations.imports import (
     store_areas,
 )
 from app.operations.maintenance import refresh_statistics
+from app.operations.rows import rowcount
 from app.operations.snapshots import store_snapshots
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,11 @@ def check_file(kind: str, data: bytes) -> tuple[int, list[str]]:
     """Parse the file as the CLI does: its row count and warnings, or ImportRejected."""
     if kind not in IMPORT_KINDS:
         raise UserError("Choose what the file holds: areas, annual reviews or in-year updates.")
-    if IMPORT_KINDS[kind] is None:
+    snapshot_kind = IMPORT_KINDS[kind]
+    if snapshot_kind is None:
         _rows, warnings, count = parse_areas(data)
     else:
-        _inputs, warnings, count = parse_snapshots(data, IMPORT_KINDS[kind], known_area_codes())
+        _inputs, warnings, count = parse_snapshots(data, snapshot_kind, known_area_codes())
     return count, warnings
 
 
@@ -164,7 +166,7 @@ def _case_changes(
         .order_by(Area.code, CaseEvent.id)
     ).all()
     counts = {kind: 0 for kind in kinds}
-    changes = []
+    changes: list[dict[str, Any]] = []
     for kind, code, case_id in rows:
         counts[kind] += 1
         if len(changes) < MAX_LISTED_CHANGES:
@@ -227,11 +229,13 @@ def confirm(run: ImportRun, sha256: str, *, actor: User, now: datetime) -> None:
         )
     _release_stale(now)
     try:
-        claimed = db.session.execute(
-            update(ImportRun)
-            .where(ImportRun.id == run.id, ImportRun.status == PREVIEWED)
-            .values(status=APPLYING, busy=True, applied_by_id=actor.id, updated_at=now)
-        ).rowcount
+        claimed = rowcount(
+            db.session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == run.id, ImportRun.status == PREVIEWED)
+                .values(status=APPLYING, busy=True, applied_by_id=actor.id, updated_at=now)
+            )
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -266,11 +270,15 @@ def _busy_error() -> ImportBusy:
 
 def _release_stale(now: datetime) -> None:
     """A run left busy by a process that died (a restart mid-import) frees the slot."""
-    stale = db.session.execute(
-        update(ImportRun)
-        .where(ImportRun.busy.is_(True), ImportRun.updated_at < now - STALE_AFTER)
-        .values(busy=None, status=FAILED, error="The import was interrupted; nothing was applied.")
-    ).rowcount
+    stale = rowcount(
+        db.session.execute(
+            update(ImportRun)
+            .where(ImportRun.busy.is_(True), ImportRun.updated_at < now - STALE_AFTER)
+            .values(
+                busy=None, status=FAILED, error="The import was interrupted; nothing was applied."
+            )
+        )
+    )
     if stale:
         db.session.commit()
         log.warning("import: released %d interrupted run(s)", stale)
@@ -314,8 +322,14 @@ def work(app: Flask, run_id: int, phase: str) -> None:
             db.session.remove()
 
 
-def _work(run_id: int, phase: str) -> None:
+def _run(run_id: int) -> ImportRun:
     run = db.session.get(ImportRun, run_id)
+    assert run is not None  # the worker is only ever given a run it was just handed
+    return run
+
+
+def _work(run_id: int, phase: str) -> None:
+    run = _run(run_id)
     kind, data, actor_id = run.kind, run.data, (run.applied_by_id or run.uploaded_by_id)
     done = {"checking": 0, "storing": 0}
 
@@ -328,7 +342,11 @@ def _work(run_id: int, phase: str) -> None:
         outcome = run_file(kind, data, now=now, actor_id=actor_id, progress=progress)
     except (ImportRejected, UserError) as exc:
         db.session.rollback()
-        lines = exc.problems.lines() if isinstance(exc, ImportRejected) else [str(exc)]
+        if isinstance(exc, ImportRejected):
+            report = exc.problems.report()
+            lines = report.tail + report.shown  # the counts per reason first: kept if cut
+        else:
+            lines = [str(exc)]
         _finish(run_id, FAILED, error="; ".join(lines)[:2000])
         return
     if phase == PREVIEWING:
@@ -337,7 +355,7 @@ def _work(run_id: int, phase: str) -> None:
         log.info("import %s: previewed (%d rows)", run_id, outcome.rows)
         return
     # Apply: the run's outcome is written in the import's own transaction.
-    run = db.session.get(ImportRun, run_id)
+    run = _run(run_id)
     run.status, run.busy, run.outcome = APPLIED, None, outcome.as_dict()
     run.applied_at = run.updated_at = now
     db.session.commit()

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from app.extensions import db
@@ -90,6 +89,8 @@ def _bad_cells(row, problems: Problems) -> bool:
 
 
 def _email(raw: str) -> str | None:
+    from email_validator import EmailNotValidError, validate_email  # 20-40 ms: on first use
+
     try:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError:

@@ -1,18 +1,20 @@
 """Queued mail whose cause is gone is cancelled, in the same transaction as the change that
-removed the cause: a case resolved or closed, an action done or dropped, a contact who opted
-out, a case given another rep. The sender checks the cause again just before sending
-(`app.operations.outbox`), for anything changed between the two."""
+removed the cause: a case resolved or closed, an action done, dropped or moved to another
+date, a contact who opted out, a case given another rep, a case's reminders paused. The
+sender checks the cause again just before sending (`app.operations.outbox`), for anything
+changed between the two."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import String, cast, or_, update
 
 from app.extensions import db
 from app.models import OutboxMessage
-from app.rules.vocabulary import ReminderKind
+from app.rules.calendar import day_words
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, ReminderKind
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +25,11 @@ REP_KINDS = ("new_case", "stale", "escalated", "returned")
 KEPT_AFTER_CASE_ENDS = (ReminderKind.ANSWER_CONFIRMATION, ReminderKind.ANSWER_DECIDED)
 
 
-def _cancel(where, reason: str, now: datetime) -> int:
+def _cancel(where, reason: str, now: datetime, **values) -> int:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "queued", *where)
-        .values(status="cancelled", cancelled_reason=reason[:300], cancelled_at=now)
+        .values(status="cancelled", cancelled_reason=reason[:300], cancelled_at=now, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount:
@@ -48,6 +50,24 @@ def cancel_for_case(case_id: int, reason: str, now: datetime) -> int:
 def cancel_for_action(action_id: int, reason: str, now: datetime) -> int:
     """The action's due-soon and overdue reminders."""
     return _cancel([OutboxMessage.key.like(f"action:{action_id}:%")], reason, now)
+
+
+def paused_reason(until: date) -> str:
+    """The reason on mail held back by a pause (the Outbox shows 'Not sent: …')."""
+    return f"partnership reminders are paused until {day_words(until)}"
+
+
+def cancel_partnership_reminders(case_id: int, reason: str, now: datetime) -> int:
+    """The case's due-soon, overdue and check-in mail to the partnership (a pause).
+
+    Their keys are set aside (":held:<id>" appended), so a reminder still due when the pause
+    ends is queued again then; other cancellations keep the key, so it never comes back."""
+    return _cancel(
+        [OutboxMessage.case_id == case_id, OutboxMessage.kind.in_(PARTNERSHIP_REMINDER_KINDS)],
+        reason,
+        now,
+        key=OutboxMessage.key.concat(":held:").concat(cast(OutboxMessage.id, String)),
+    )
 
 
 def cancel_for_contact(contact_id: int, reason: str, now: datetime) -> int:

@@ -44,6 +44,21 @@ def start_session(user: User, *, remember: bool, now: datetime) -> str:
     return token
 
 
+def user_with_live_session(user_id: int, token: str, *, now: datetime) -> User | None:
+    """The user `user_id` if this token is one of their unrevoked, unexpired sessions, else
+    None: one query (it runs on every signed-in request)."""
+    return db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            UserSession.token_hash == token_hash(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+    )
+
+
 def live_session(user_id: int, token: str, *, now: datetime) -> UserSession | None:
     """The unrevoked, unexpired session of `user_id` with this token, else None."""
     return db.session.scalar(

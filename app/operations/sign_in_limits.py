@@ -9,15 +9,17 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete
 
 from app.extensions import db
 from app.models import SignInCount
+
+if TYPE_CHECKING:  # `limits` (about 40 ms with its storages) is imported at the first sign-in
+    from limits import RateLimitItem
+    from limits.strategies import FixedWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class Limit:
 
 def limits_for(email: str, address: str) -> list[Limit]:
     """The three limits an attempt counts against, most specific first."""
+    from limits import parse
+
     email = email.strip().lower()
     config = current_app.config
     return [
@@ -59,6 +63,8 @@ def take_attempt(email: str, address: str, *, now: datetime) -> bool:
 def take_request(name: str, key: str, limit: str, *, now: datetime) -> bool:
     """Count one request for `key` against `limit` (Flask-Limiter syntax, e.g. "30 per 15
     minutes") in the same storage as sign-in attempts; False when the limit is reached."""
+    from limits import parse
+
     allowed = _hit(Limit(name, f"{name}:{key}", parse(limit)), now)
     if not allowed:
         log.warning("request limit %s reached", name)
@@ -95,12 +101,11 @@ def _database_hit(key: str, item: RateLimitItem, now: datetime) -> int:
     seconds = item.get_expiry()
     window = int(now.timestamp()) // seconds * seconds
     dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SignInCount).values(key=key, window_start=window, count=1)
-    statement = statement.on_conflict_do_update(
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = insert(SignInCount).values(key=key, window_start=window, count=1)
+    statement = values.on_conflict_do_update(
         index_elements=["key", "window_start"], set_={"count": SignInCount.count + 1}
     ).returning(SignInCount.count)
     count = db.session.execute(statement).scalar_one()
@@ -115,6 +120,9 @@ _limiters: dict[str, FixedWindowRateLimiter] = {}
 
 
 def _redis_limiter(uri: str) -> FixedWindowRateLimiter:
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
     if uri not in _limiters:
         _limiters[uri] = FixedWindowRateLimiter(storage_from_string(uri))
     return _limiters[uri]

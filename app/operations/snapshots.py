@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
 from app.operations.casework import CaseTally, apply_snapshots, latest_keys
 from app.operations.errors import UserError
+from app.operations.rows import table_of
 from app.rules.criteria import Evaluation, Thresholds, evaluate
 from app.rules.vocabulary import OPEN_STATUSES
 from app.settings import criteria_thresholds
@@ -59,7 +60,7 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-def _roster_signature(entries: Iterable[tuple[str, str, bool, str]]) -> frozenset:
+def _roster_signature(entries: Iterable[tuple[object, str, bool, str]]) -> frozenset:
     return frozenset(entries)
 
 
@@ -140,7 +141,7 @@ def prepare_snapshots(
                 summary.snapshots_replaced += 1
                 prepared.changed[area.id].append(snapshot)
         else:
-            snapshot = NewSnapshot(
+            new = NewSnapshot(
                 area_id=area.id,
                 kind=snap_in.kind,
                 review_year=snap_in.review_year,
@@ -150,8 +151,8 @@ def prepare_snapshots(
                 flag=evaluation.flag,
                 reasons=list(evaluation.reasons),
             )
-            prepared.new.append((snap_in, snapshot))
-            prepared.changed[area.id].append(snapshot)
+            prepared.new.append((snap_in, new))
+            prepared.changed[area.id].append(new)
             summary.snapshots_created += 1
         if progress and done % 500 == 0:
             progress(500)
@@ -177,9 +178,10 @@ def write_snapshots(
     for snapshot, snap_in, evaluation in prepared.replaced:
         _set_evaluation(snapshot, evaluation)
         new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
-    _insert_snapshots([snapshot for _, snapshot in prepared.new], now, actor_id, source)
-    for snap_in, snapshot in prepared.new:
-        new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+    _insert_snapshots([new for _, new in prepared.new], now, actor_id, source)
+    for snap_in, new in prepared.new:
+        assert new.id is not None  # _insert_snapshots read the new ids back
+        new_entries.extend(_entry_rows(new.id, snap_in, person_ids))
     _insert_entries(new_entries)
 
     open_cases, last_cases = _cases_by_area(list(changed))
@@ -221,7 +223,7 @@ def _insert_snapshots(
 ) -> None:
     """One executemany per batch, then their ids read back by identity (SQLite answers an
     INSERT ... RETURNING of many rows one statement per row: ten times slower)."""
-    table = Snapshot.__table__
+    table = table_of(Snapshot)
     for batch in _chunks(snapshots, 5000):
         rows = [
             {
@@ -332,7 +334,7 @@ def _write_persons(plan: PersonPlan) -> dict[str, int]:
     """Insert the new persons (executemany, then their ids read back) and rename the others."""
     ids = dict(plan.ids)
     for batch in _chunks(plan.new, 5000):
-        db.session.execute(Person.__table__.insert(), list(batch))
+        db.session.execute(table_of(Person).insert(), list(batch))
     for batch in _chunks([row["person_id"] for row in plan.new]):
         rows = db.session.execute(
             select(Person.person_id, Person.id).where(Person.person_id.in_(batch))

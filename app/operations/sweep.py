@@ -3,26 +3,31 @@ reminder rules what is due, render it, and enqueue it in the outbox.
 
 The sweep may run at any time, any number of times, from any number of processes: the outbox's
 unique key and INSERT ... ON CONFLICT DO NOTHING make each reminder enqueued exactly once.
-Nothing is sent here, and no timeline event is written (the sender writes `email_sent`)."""
+Nothing is sent here. The only timeline events a sweep writes are "reminders resumed", once per
+case whose pause has ended (the sender writes `email_sent`)."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, or_, select
+from flask import Flask, current_app
+from jinja2 import Environment
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
+from app.operations.casework import record_event
+from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
 from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
-from app.rules.criteria import Thresholds
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.reminders import (
     ActionFacts,
@@ -31,17 +36,31 @@ from app.rules.reminders import (
     ContactFacts,
     Reminder,
     Settings,
+    assignment_notice,
     digest_moment,
     due_digests,
     due_reminders,
 )
-from app.rules.vocabulary import FLAG_WORDS, OPEN_STATUSES, OWNER_WORDS, STATUS_WORDS, SUPPORT_WORDS
+from app.rules.vocabulary import (
+    FLAG_WORDS,
+    OPEN_STATUSES,
+    OWNER_WORDS,
+    STATUS_WORDS,
+    SUPPORT_WORDS,
+    EventKind,
+    JobName,
+    ReminderKind,
+)
 from app.settings import criteria_thresholds
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
 NOTICE_KINDS = ("assigned", "escalated", "returned")
 NEWS_KINDS = ("opened", "escalated", "returned")
+# An assigned event whose rep was told in a list of new cases (bulk change, handover).
+_LISTED = CaseEvent.data["notice"].as_string() == ReminderKind.NEW_CASES.value
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
 CONFIG_KEYS = {
     "REMINDER_DUE_SOON_DAYS": "due_soon_days",
@@ -63,6 +82,7 @@ class SweepSummary:
     cases: int = 0
     enqueued: Counter = field(default_factory=Counter)  # kind -> mails enqueued
     already_queued: int = 0
+    resumed: int = 0  # cases whose reminder pause ended
 
     @property
     def total(self) -> int:
@@ -75,6 +95,7 @@ class SweepSummary:
             f"Sweep at {moment}: {plural(self.cases, 'open case')} evaluated; "
             f"{plural(self.total, 'mail')} enqueued{f' ({kinds})' if kinds else ''}; "
             f"{self.already_queued} already queued."
+            + (f" Reminders resumed on {plural(self.resumed, 'case')}." if self.resumed else "")
         )
 
 
@@ -97,12 +118,25 @@ def enqueue_digests(now: datetime, *, settings: Settings | None = None) -> Sweep
     return _sweep(now, settings, per_case=False)
 
 
+def queue_assignment_notice(case_id: int, now: datetime) -> bool:
+    """Queue the new-case notice to the case's rep now, in the caller's transaction: the
+    assignment's own mail. A later sweep finds the same key and queues nothing."""
+    settings = settings_from_config(current_app.config)
+    facts = load_case_facts(now, settings, [case_id])
+    notice = assignment_notice(facts[0], now) if facts else None
+    if notice is None:
+        return False
+    return bool(_enqueue([notice], MailRenderer(settings), now))
+
+
 def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> SweepSummary:
     if now.tzinfo is None:
         raise ValueError("run_sweep needs an aware datetime")
     settings = settings or settings_from_config(current_app.config)
+    # Pauses whose date has come end first, so their reminders are due in this very sweep.
+    resumed = resume_ended_pauses(now) if per_case else 0
     facts = load_case_facts(now, settings)
-    summary = SweepSummary(now=now, cases=len(facts))
+    summary = SweepSummary(now=now, cases=len(facts), resumed=resumed)
     reminders: list[Reminder] = []
     if per_case:
         for case in facts:
@@ -115,22 +149,98 @@ def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> Sweep
     inserted = _enqueue(fresh, MailRenderer(settings), now)
     summary.already_queued += len(fresh) - len(inserted)
     summary.enqueued.update(r.kind for r in fresh if r.key in inserted)
+    record_run(JobName.SWEEP, now)
     return summary
+
+
+# --- pauses whose date has come ------------------------------------------------------------
+
+
+def resume_ended_pauses(now: datetime) -> int:
+    """End every pause whose date has come, with one "resumed" event each (the sweep).
+
+    The UPDATE decides which cases end: of two sweeps at once, only one sees each row still
+    paused, so the event is written once."""
+    today = london_date(now)
+    ended = (
+        db.session.execute(
+            update(Case)
+            .where(
+                Case.reminders_paused_until.is_not(None),
+                Case.reminders_paused_until <= today,
+                Case.status.in_(OPEN_STATUSES),
+            )
+            .values(
+                reminders_paused_until=None,
+                reminders_paused_reason=None,
+                version=Case.version + 1,
+            )
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    if not ended:
+        return 0
+    ids = sorted(ended)
+    cases = db.session.scalars(
+        select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    # The date the pause ran to is cleared now; its "paused" event still has it.
+    until = _paused_until(ids)
+    for case in cases:
+        day = until.get(case.id)
+        record_event(
+            case,
+            EventKind.REMINDERS_RESUMED,
+            "Partnership reminders resumed: the pause"
+            + (f" until {day_words(day)}" if day else "")
+            + " has ended.",
+            now=now,
+            data={"until": day.isoformat() if day else None, "early": False},
+        )
+        log.info("case %s: partnership reminders resumed (the pause ended)", case.id)
+    return len(ids)
+
+
+def _paused_until(case_ids: list[int]) -> dict[int, date]:
+    """The date of each case's latest pause, from its "reminders paused" events."""
+    rows = db.session.execute(
+        select(CaseEvent.case_id, CaseEvent.data)
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == EventKind.REMINDERS_PAUSED)
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    )
+    found: dict[int, date] = {}
+    for case_id, data in rows:
+        if (data or {}).get("until"):
+            found[case_id] = date.fromisoformat(data["until"])
+    return found
 
 
 # --- reading the facts, in a fixed number of queries ----------------------------------------
 
 
-def _open_case_ids():
-    return select(Case.id).where(Case.status.in_(OPEN_STATUSES)).scalar_subquery()
+def _open_case_ids(only: Sequence[int] | None = None):
+    query = select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+    if only is not None:
+        query = query.where(Case.id.in_(only))
+    return query.scalar_subquery()
 
 
-def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
-    """Facts of every open case: five queries, whatever the number of cases.
+def load_case_facts(
+    now: datetime, settings: Settings, case_ids: Sequence[int] | None = None
+) -> list[CaseFacts]:
+    """Facts of every open case (or of those in `case_ids`): five queries, whatever the number
+    of cases.
 
     Only open actions due by the end of the due-soon window are read: no rule looks further
     ahead (due soon, overdue, the digests' overdue lists)."""
-    open_ids = _open_case_ids()
+    open_ids = _open_case_ids(case_ids)
+    # One case (an assignment) or all open ones (the sweep): the same queries either way.
+    scope = [Case.status.in_(OPEN_STATUSES)]
+    if case_ids is not None:
+        scope.append(Case.id.in_(case_ids))
     horizon = london_date(now) + timedelta(days=settings.due_soon_days)
     rows = db.session.execute(
         select(
@@ -152,10 +262,11 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
             User.active,
             Area.current_members,
             Area.current_residents,
+            Case.reminders_paused_until,
         )
         .join(Area, Area.id == Case.area_id)
         .outerjoin(User, User.id == Case.rep_id)
-        .where(Case.status.in_(OPEN_STATUSES))
+        .where(*scope)
         .order_by(Case.id)
     ).all()
     support = dict(
@@ -185,24 +296,41 @@ def load_case_facts(now: datetime, settings: Settings) -> list[CaseFacts]:
         actions[case_id].append(ActionFacts(*values))
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
     for area_id, *values in db.session.execute(
-        select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
+        select(
+            Contact.area_id,
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Contact.opted_out,
+            Contact.bouncing_at.is_not(None),
+        )
         .join(Case, Case.area_id == Contact.area_id)
-        .where(Case.status.in_(OPEN_STATUSES))
+        .where(*scope)
         .order_by(Contact.id)
     ):
         contacts[area_id].append(ContactFacts(*values))
-    notices: dict[tuple[int, str], datetime] = {
-        (case_id, kind): at
-        for case_id, kind, at in db.session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, func.max(CaseEvent.created_at))
-            .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
-            .group_by(CaseEvent.case_id, CaseEvent.kind)
+    notices: dict[tuple[int, str], datetime] = {}
+    listed: set[int] = set()  # cases whose latest assignment was told in a list of new cases
+    for case_id, kind, at, listed_at in db.session.execute(
+        select(
+            CaseEvent.case_id,
+            CaseEvent.kind,
+            func.max(CaseEvent.created_at),
+            func.max(sql_case((_LISTED, CaseEvent.created_at))),
         )
-    }
-    return [_facts(row, support.get(row[0]), actions, contacts, notices, now) for row in rows]
+        .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
+        .group_by(CaseEvent.case_id, CaseEvent.kind)
+    ):
+        notices[(case_id, kind)] = at
+        if kind == "assigned" and listed_at is not None and listed_at >= at:
+            listed.add(case_id)
+    return [
+        _facts(row, support.get(row[0]), actions, contacts, notices, now, row[0] in listed)
+        for row in rows
+    ]
 
 
-def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
+def _facts(row, support, actions, contacts, notices, now, listed=False) -> CaseFacts:
     (
         case_id,
         status,
@@ -222,6 +350,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_active,
         members,
         residents,
+        paused_until,
     ) = row
     if rep_id is not None and not rep_active:
         rep_email = None  # an inactive rep gets no mail; the programme digest still shows it
@@ -238,6 +367,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_name=rep_name,
         rep_email=rep_email,
         assigned_at=notices.get((case_id, "assigned")) or created_at,
+        assignment_listed=listed,
         escalated_count=escalated_count or 0,
         escalated_at=notices.get((case_id, "escalated")) or _midnight(last_escalated_on),
         returned_on=returned_on,
@@ -247,6 +377,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         support=tuple(SUPPORT_WORDS[key] for key in (support or ()) if key in SUPPORT_WORDS),
         members=members,
         residents=residents,
+        reminders_paused_until=paused_until,
     )
 
 
@@ -309,15 +440,39 @@ def _enqueue(reminders: Sequence[Reminder], renderer: MailRenderer, now: datetim
     return inserted
 
 
-class MailRenderer:
-    """Renders reminders into outbox rows with the app's Jinja environment (HTML autoescaped).
+def mail_environment(app: Flask) -> Environment:
+    """The app's templates, filters and autoescaping (HTML escaped, text not), without the
+    page globals (url_for, request, the vocabulary…): a mail's context is all it needs, and
+    Jinja copies the globals into every render, twice per mail. Made once per app."""
+    env = app.extensions.get("mail_jinja")
+    if env is None:
+        pages = app.jinja_env
+        env = Environment(
+            loader=pages.loader,
+            autoescape=pages.autoescape,
+            undefined=pages.undefined,
+            auto_reload=pages.auto_reload,
+            keep_trailing_newline=pages.keep_trailing_newline,
+            trim_blocks=pages.trim_blocks,
+            lstrip_blocks=pages.lstrip_blocks,
+        )
+        env.filters.update(pages.filters)
+        env.globals.clear()
+        app.extensions["mail_jinja"] = env
+    return env
 
-    Templates and opt-out links are made once per sweep, not once per mail: a first sweep
-    over a large programme renders tens of thousands of mails."""
+
+class MailRenderer:
+    """Renders reminders into outbox rows with the app's mail templates (HTML autoescaped).
+
+    Templates, opt-out links and what a mail says about its case are made once per sweep,
+    not once per mail: a first sweep over a large programme renders tens of thousands."""
 
     def __init__(self, settings: Settings) -> None:
         config = current_app.config
-        self.env = current_app.jinja_env
+        self.env = mail_environment(current_app._get_current_object())
+        self.thresholds = criteria_thresholds()
+        self.cases: dict[int, dict[str, Any]] = {}
         self.base = config["BASE_URL"].rstrip("/")
         self.shared = {
             "support_email": config["SUPPORT_EMAIL"],
@@ -337,34 +492,39 @@ class MailRenderer:
         self.links: dict[int, str] = {}
         self.templates: dict[str, Any] = {}
 
-    @property
-    def thresholds(self) -> Thresholds:
-        return criteria_thresholds()
-
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
             self.links[contact_id] = optout_link(contact_id, self.serializer)
         return self.links[contact_id]
 
     def context(self, reminder: Reminder) -> dict[str, Any]:
-        case = reminder.case
         return {
-            **self.shared,
+            **self.about_case(reminder.case),
             "reminder": reminder,
-            "case": case,
             "action": reminder.action,
             "contact": reminder.contact,
             "data": reminder.data,
-            "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
-            "general_offer": bool(case and not case.support),
-            "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
             "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
-            "last_activity_on": london_date(case.last_activity_at) if case else None,
-            # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
-            # "one member leaving would put you under criteria" (the partnership's).
-            "distance_it": self.distance(case, "it"),
-            "distance_you": self.distance(case, "you"),
         }
+
+    def about_case(self, case) -> dict[str, Any]:
+        """The shared values and what every mail of `case` says about it (made once a case)."""
+        key = case.case_id if case is not None else None
+        found = self.cases.get(key)
+        if found is None:
+            found = self.cases[key] = {
+                **self.shared,
+                "case": case,
+                "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
+                "general_offer": bool(case and not case.support),
+                "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
+                "last_activity_on": london_date(case.last_activity_at) if case else None,
+                # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
+                # "one member leaving would put you under criteria" (the partnership's).
+                "distance_it": self.distance(case, "it"),
+                "distance_you": self.distance(case, "you"),
+            }
+        return found
 
     def distance(self, case, subject: str) -> str | None:
         """A sentence on what would bring the area back, or how close it is to falling under."""
@@ -404,6 +564,20 @@ class MailRenderer:
         }
 
 
+def _new_cases_subject(data) -> str:
+    cases, areas = len(data["cases"]), len(data["areas"])
+    if data.get("handed_over_by"):
+        parts = [plural(n, word) for n, word in ((areas, "area"), (cases, "open case")) if n]
+        return f"Handed over to you from {data['handed_over_by']}: {' and '.join(parts)}"
+    return f"{plural(cases, 'case')} assigned to you"
+
+
+def enqueue_now(reminders: Sequence[Reminder], now: datetime) -> set[str]:
+    """Render and enqueue mail made outside a sweep (a rep's list of new cases) in the
+    caller's transaction; returns the keys inserted."""
+    return _enqueue(reminders, MailRenderer(settings_from_config(current_app.config)), now)
+
+
 def moment_words(moment: datetime | None) -> str:
     """A moment in London: '25 Nov 2026 at 10:00'."""
     return london_moment_words(moment, " at ")
@@ -429,6 +603,7 @@ def subject(reminder: Reminder) -> str:
         ),
         "checkin": lambda: f"How is your partnership's membership? Please send an update – {area}",
         "new_case": lambda: f"New case assigned to you: {area}",
+        "new_cases": lambda: _new_cases_subject(data),
         "stale": lambda: f"No activity on the case for {area}: time for a follow-up",
         "escalated": lambda: f"Escalated: {area} is under criteria again",
         "returned": lambda: f"Returned within criteria: {area}",

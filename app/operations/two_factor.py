@@ -99,7 +99,7 @@ def recovery_codes_left(user: User) -> int:
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
-    return left or 0
+    return int(left or 0)
 
 
 def turn_off(user: User, proof: str, *, now: datetime) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from functools import cache
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -29,6 +29,8 @@ def password_matches(user: User, password: str) -> bool:
 
 
 def normalise_email(email: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # 20-40 ms: on first use
+
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
@@ -92,15 +94,20 @@ def create_user(
 
 SET_PASSWORD_SALT = "set-password"
 SET_PASSWORD_MAX_AGE = timedelta(hours=72)
-# Compared when no account matches, so a wrong email costs as much time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Compared when no account matches, so a wrong email costs as much time as a wrong
+    password. Made on first use (a scrypt hash takes about 100 ms: not at every start-up)."""
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, else None (never says which was wrong)."""
     user = find_user(email) if email.strip() else None
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not password_matches(user, password) or not user.active:
         return None

@@ -6,14 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from math import ceil
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, case, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
+from app.queries import freshness
 from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
 from app.rules.calendar import london_date
-from app.rules.vocabulary import OPEN_STATUSES, ActionStatus
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, ActionStatus
 
 PER_PAGE = 50
 
@@ -61,22 +63,47 @@ def overdue_count(now: datetime):
     )
 
 
+_MAY_BE_EMPTY = ("rep", "members", "returned")
+
+
+def _sort_key(column: str, now: datetime):
+    """The SQL expression a case-list column sorts by (ranks for flags and statuses)."""
+    if column == "flag":
+        return case({flag: rank for rank, flag in enumerate(FLAGS)}, value=Case.flag, else_=9)
+    if column == "status":
+        return case({s: rank for rank, s in enumerate(STATUSES)}, value=Case.status, else_=9)
+    if column == "overdue":
+        return overdue_count(now)
+    return {
+        "area": Area.code,
+        "case": Case.id,
+        "rep": User.name,
+        "members": Area.current_members,
+        "opened": Case.opened_on,
+        "returned": Case.returned_on,
+    }[column]
+
+
 def _order(query: Select, sort: str, now: datetime) -> Select:
-    if sort == "opened":
-        return query.order_by(Case.opened_on, Case.id)
-    if sort == "-opened":
-        return query.order_by(Case.opened_on.desc(), Case.id.desc())
-    if sort == "area":
-        return query.order_by(Area.code, Case.id)
+    """Order by the chosen sort; ties in area code, then case number order (a stable order,
+    so pages never repeat or skip a case). Empty values sort last either way."""
     if sort == "activity":
         return query.order_by(Case.last_activity_at, Case.id)
-    # urgency: cases with overdue actions, then escalated ones, then the least recently touched
-    return query.order_by(
-        case((overdue_clause(now), 0), else_=1),
-        case((Case.escalated_count > 0, 0), else_=1),
-        Case.last_activity_at,
-        Case.id,
-    )
+    if sort == "urgency":
+        # cases with overdue actions, then escalated ones, then the least recently touched
+        return query.order_by(
+            case((overdue_clause(now), 0), else_=1),
+            case((Case.escalated_count > 0, 0), else_=1),
+            Case.last_activity_at,
+            Case.id,
+        )
+    column = sort.removeprefix("-")
+    key = _sort_key(column, now)
+    direction = key.desc() if sort.startswith("-") else key.asc()
+    ties = [Case.id] if column in ("area", "case") else [Area.code, Case.id]
+    if column in _MAY_BE_EMPTY:
+        return query.order_by(case((key.is_(None), 1), else_=0), direction, *ties)
+    return query.order_by(direction, *ties)
 
 
 def _rows_query(filters: CaseFilters, now: datetime) -> Select:
@@ -127,12 +154,40 @@ def case_count(filters: CaseFilters, now: datetime) -> int:
 def list_page(
     filters: CaseFilters, now: datetime, page: int = 1, per_page: int = PER_PAGE
 ) -> tuple[list[CaseRow], int]:
-    """One page of cases matching `filters` and the total count: two queries whatever the data.
-    A page past the end shows the last page."""
+    """One page of cases matching `filters` and the total count. A page past the end shows
+    the last page.
+
+    Sorting by urgency weighs every matching case, so with the page cache on
+    (app/queries/freshness.py) the order of the matching case ids is kept until the next
+    recorded change, and a request reads only its page's rows by id; else two queries (a
+    count and the page's rows) whatever the data."""
+    if freshness.enabled():
+        ids = freshness.cached(
+            "case-list", (filters, london_date(now)), lambda: _ordered_ids(filters, now)
+        )
+        total = len(ids)
+        page = min(max(1, page), max(1, ceil(total / per_page)))
+        chosen = ids[(page - 1) * per_page : page * per_page]
+        return _rows_by_id(chosen, now), total
     total = case_count(filters, now)
     page = min(max(1, page), max(1, ceil(total / per_page)))
     query = _rows_query(filters, now).limit(per_page).offset((page - 1) * per_page)
     return [_row(r) for r in db.session.execute(query)], total
+
+
+def _ordered_ids(filters: CaseFilters, now: datetime) -> tuple[int, ...]:
+    query = (
+        select(Case.id).join(Area, Case.area_id == Area.id).outerjoin(User, Case.rep_id == User.id)
+    )
+    return tuple(db.session.scalars(_order(apply_filters(query, filters, now), filters.sort, now)))
+
+
+def _rows_by_id(ids: tuple[int, ...], now: datetime) -> list[CaseRow]:
+    if not ids:
+        return []
+    place = {case_id: n for n, case_id in enumerate(ids)}
+    query = _rows_query(CaseFilters(status="all"), now).where(Case.id.in_(ids)).order_by(None)
+    return sorted((_row(r) for r in db.session.execute(query)), key=lambda r: place[r.case_id])
 
 
 def all_case_rows(filters: CaseFilters, now: datetime) -> list[CaseRow]:
@@ -146,15 +201,26 @@ def unassigned_open_cases(now: datetime) -> list[CaseRow]:
     return [_row(r) for r in db.session.execute(query)]
 
 
-def assignable_users() -> list[User]:
-    """The reps a case or area may be given to: active reps only, by name."""
-    return list(
-        db.session.scalars(
-            select(User)
+class RepChoice(NamedTuple):
+    """A user a case or area may be given to (what the rep menus show)."""
+
+    id: int
+    name: str
+    role: str
+    region: str | None
+
+
+def assignable_users() -> list[RepChoice]:
+    """The reps a case or area may be given to: active reps only, by name (plain rows, not
+    ORM objects: the case list shows 500 of them at ten times the programme)."""
+    return [
+        RepChoice(*row)
+        for row in db.session.execute(
+            select(User.id, User.name, User.role, User.region)
             .where(and_(User.active.is_(True), User.role == "rep"))
             .order_by(User.name, User.id)
         )
-    )
+    ]
 
 
 def rep_choices() -> list[tuple[int, str]]:

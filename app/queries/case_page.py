@@ -5,19 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import ActionPlan, Area, Case, CaseEvent, RosterEntry, Snapshot, User
+from app.models import (
+    ActionPlan,
+    Area,
+    Case,
+    CaseEvent,
+    OutboxMessage,
+    RosterEntry,
+    Snapshot,
+    User,
+)
 from app.rules.calendar import london_date
 from app.rules.cases import allowed_transitions
+from app.rules.pause import is_paused
 from app.rules.vocabulary import (
+    CONTACT_EVENT_KINDS,
     FLAG_WORDS,
-    PASSIVE_EVENT_KINDS,
     REASON_WORDS,
     STATUS_WORDS,
     EventKind,
+    OutboxStatus,
 )
 
 # Timeline filters: query-string value -> (label, event kinds; None = all).
@@ -35,18 +46,40 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
             E.ESCALATED,
             E.FLAG_CHANGED,
             E.CLOSED,
+            E.REMINDERS_PAUSED,
+            E.REMINDERS_RESUMED,
         ),
     ),
     "plan": (
         "Plan & actions",
-        (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
+        (
+            E.PLAN_UPDATED,
+            E.ACTION_ADDED,
+            E.ACTION_UPDATED,
+            E.ACTION_DONE,
+            E.ACTION_DROPPED,
+            E.ACTION_REOPENED,
+        ),
     ),
-    "contacts": ("Contacts", (E.CONTACT,)),
+    "partnership": (
+        "From the partnership",
+        (
+            E.ANSWER_RECEIVED,
+            E.ANSWER_ACCEPTED,
+            E.ANSWER_DECLINED,
+            E.ANSWER_SUPERSEDED,
+            E.UPDATE_REQUESTED,
+        ),
+    ),
+    "contacts": ("Contacts", (E.CONTACT, *CONTACT_EVENT_KINDS)),
     "notes": ("Notes", (E.NOTE,)),
-    "emails": ("Emails", PASSIVE_EVENT_KINDS),
+    # The case's mail itself (the outbox), not its events: see `case_mail`.
+    "emails": ("Emails", ()),
     "membership": ("Membership", (E.MEMBERSHIP_UPDATED, E.EVALUATED)),
 }
 TIMELINE_LIMIT = 500
+MAIL_LIMIT = 500
+EMAILS_GROUP = "emails"
 
 
 @dataclass(frozen=True)
@@ -120,6 +153,64 @@ def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
 
 
 @dataclass(frozen=True)
+class MailRow:
+    """One email of the case on the Emails tab: what, to whom, its status and its moment."""
+
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    status: str
+    at: datetime  # queued: when it will go; sent: when sent; cancelled: when; failed: last try
+    reason: str | None  # cancelled: why; failed (or retrying): the last error
+    due: bool = False  # queued and its time has come (waiting for the sender)
+
+
+def _mail_moment():
+    """The moment an email is listed by: sent, cancelled, or when it is (was) due to go."""
+    return func.coalesce(
+        OutboxMessage.sent_at,
+        OutboxMessage.cancelled_at,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.not_before,
+    )
+
+
+def case_mail(case_id: int, now: datetime) -> list[MailRow]:
+    """The case's mail, newest first: queued, being sent, sent, failed, cancelled (one query;
+    the bodies are not read)."""
+    moment = _mail_moment().label("moment")
+    rows = db.session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.status,
+            moment,
+            OutboxMessage.cancelled_reason,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.case_id == case_id)
+        .order_by(moment.desc(), OutboxMessage.id.desc())
+        .limit(MAIL_LIMIT)
+    )
+    return [
+        MailRow(
+            id,
+            kind,
+            recipient,
+            subject,
+            status,
+            at,
+            cancelled if status == OutboxStatus.CANCELLED else error,
+            due=status == OutboxStatus.QUEUED and at <= now,
+        )
+        for id, kind, recipient, subject, status, at, cancelled, error in rows
+    ]
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: Case
     plan: ActionPlan | None
@@ -136,6 +227,8 @@ class CasePage:
     today: date
     last_contact: CaseEvent | None  # the latest contact by its date (then by when recorded)
     contact_names: tuple[str, ...]  # the area's contacts, to suggest for "with whom"
+    paused: bool  # the partnership's reminders are paused now
+    mail: list[MailRow]  # the Emails tab: the case's mail, newest first (other tabs: empty)
 
     @property
     def entries(self) -> list[TimelineEntry]:
@@ -175,7 +268,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         flag_words=FLAG_WORDS.get(case.flag, case.flag),
         reasons=tuple(REASON_WORDS.get(r, r) for r in case.area.current_reasons or ()),
         status_words=STATUS_WORDS[case.status],
-        events=timeline(case.id, group),
+        events=timeline(case.id, group) if group != EMAILS_GROUP else [],
         group=group,
         trend=member_trend(case.area_id),
         roster=(roster := current_roster(case.area_id))[1],
@@ -192,6 +285,8 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         today=london_date(now),
         last_contact=last_contact(case.id),
         contact_names=tuple(c.name for c in case.area.contacts),
+        paused=case.is_open and is_paused(case.reminders_paused_until, now),
+        mail=case_mail(case.id, now) if group == EMAILS_GROUP else [],
     )
 
 

@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 LONDON = ZoneInfo("Europe/London")
 WINDOW_OPENS = time(9, 0)
 WINDOW_CLOSES = time(17, 0)
@@ -19,6 +17,8 @@ WINDOW_CLOSES = time(17, 0)
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
     """England-and-Wales bank holidays of `year`, substitute ("observed") days included."""
+    import holidays  # imported on first use: about 80 ms that most commands never need
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.rules.calendar import london_date, london_moment, next_send_time
+from app.rules.pause import is_paused
 from app.rules.vocabulary import OPEN_STATUSES, ActionStatus, EventKind, Owner, ReminderKind
 
 
@@ -43,6 +44,11 @@ class ContactFacts:
     name: str
     email: str
     opted_out: bool = False
+    bouncing: bool = False  # the mail server refused the address for good
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email) and not self.opted_out and not self.bouncing
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class CaseFacts:
     rep_name: str | None = None
     rep_email: str | None = None
     assigned_at: datetime | None = None  # when the current rep was assigned
+    assignment_listed: bool = False  # the rep was told in a list of new cases (bulk, handover)
     escalated_count: int = 0
     escalated_at: datetime | None = None  # when the latest escalation was recorded
     returned_on: date | None = None
@@ -79,6 +86,7 @@ class CaseFacts:
     support: tuple[str, ...] = ()  # the support on offer, in words (empty: the general offer)
     members: int | None = None  # the area's counted members now (None: not known)
     residents: int | None = None
+    reminders_paused_until: date | None = None  # partnership reminders held back until then
 
     @property
     def is_open(self) -> bool:
@@ -117,6 +125,47 @@ class Reminder:
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True)
+class AssignedCase:
+    """A case in a rep's list of newly assigned cases."""
+
+    case_id: int
+    area_code: str
+    area_name: str
+    flag: str
+    opened_on: date
+
+
+def new_cases_notice(
+    rep_id: int,
+    rep_name: str,
+    rep_email: str | None,
+    cases: Sequence[AssignedCase],
+    now: datetime,
+    batch: str,
+    *,
+    areas: Sequence[tuple[str, str]] = (),
+    handed_over_by: str | None = None,
+) -> Reminder | None:
+    """One mail to a rep listing the cases (and areas) a bulk change or a handover gave them;
+    `batch` makes the key unique (e.g. the first and last event ids). None: nothing to say."""
+    if not rep_email or not (cases or areas):
+        return None
+    return Reminder(
+        key=f"new_cases:{rep_id}:{batch}",
+        kind=ReminderKind.NEW_CASES,
+        audience=Owner.REP,
+        recipient=rep_email,
+        recipient_name=rep_name,
+        not_before=now,
+        data={
+            "cases": tuple(sorted(cases, key=lambda c: (c.area_code, c.case_id))),
+            "areas": tuple(sorted(areas)),
+            "handed_over_by": handed_over_by,
+        },
+    )
+
+
 # --- per case -------------------------------------------------------------------------------
 
 
@@ -134,8 +183,8 @@ def due_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[R
 def _partnership_reminders(
     facts: CaseFacts, now: datetime, today: date, settings: Settings
 ) -> list[Reminder]:
-    contacts = [c for c in facts.contacts if not c.opted_out and c.email]
-    if not contacts:
+    contacts = [c for c in facts.contacts if c.reachable]
+    if not contacts or is_paused(facts.reminders_paused_until, now):
         return []
     send_at = next_send_time(now)  # partnerships: working days, 09:00-17:00 London
     found: list[tuple[str, str, ActionFacts | None, int | None]] = []  # (key stem, kind, ...)
@@ -146,13 +195,12 @@ def _partnership_reminders(
             or action.due_on is None
         ):
             continue
+        stem = action_key_stem(action.id, action.due_on)
         if action.due_on - timedelta(days=settings.due_soon_days) <= today <= action.due_on:
-            found.append((f"action:{action.id}:due_soon", ReminderKind.DUE_SOON, action, None))
+            found.append((f"{stem}:due_soon", ReminderKind.DUE_SOON, action, None))
         repeat = overdue_repeat(action.due_on, today, settings)
         if repeat:
-            found.append(
-                (f"action:{action.id}:overdue:{repeat}", ReminderKind.OVERDUE, action, repeat)
-            )
+            found.append((f"{stem}:overdue:{repeat}", ReminderKind.OVERDUE, action, repeat))
     checkin = checkin_repeat(facts.opened_on, today, settings)
     if checkin:
         found.append(
@@ -177,6 +225,12 @@ def _partnership_reminders(
         for stem, kind, action, repeat in found
         for contact in contacts
     ]
+
+
+def action_key_stem(action_id: int, due_on: date) -> str:
+    """The start of an action's reminder keys. It carries the due date: an action moved to
+    another date gets fresh reminders (its old ones are cancelled when it moves)."""
+    return f"action:{action_id}:{due_on.isoformat()}"
 
 
 def overdue_repeat(due_on: date, today: date, settings: Settings) -> int | None:
@@ -211,6 +265,27 @@ def _fresh(when: datetime | None, now: datetime, settings: Settings) -> bool:
     if when is None:
         return True
     return when <= now and now - when <= timedelta(days=settings.notice_window_days)
+
+
+def assignment_key(case_id: int, rep_id: int) -> str:
+    """One new-case notice per case and rep, whether queued at the assignment or by a sweep."""
+    return f"case:{case_id}:assigned:{rep_id}"
+
+
+def assignment_notice(facts: CaseFacts, now: datetime) -> Reminder | None:
+    """The notice to the case's rep that the case is theirs, to queue with the assignment."""
+    if not facts.is_open or facts.rep_id is None or not facts.rep_email:
+        return None
+    return Reminder(
+        key=assignment_key(facts.case_id, facts.rep_id),
+        kind=ReminderKind.NEW_CASE,
+        audience=Owner.REP,
+        recipient=facts.rep_email,
+        recipient_name=facts.rep_name or facts.rep_email,
+        not_before=now,
+        case_id=facts.case_id,
+        case=facts,
+    )
 
 
 def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[Reminder]:
@@ -249,8 +324,12 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
                 )
             )
 
-    if facts.rep_id is not None and _fresh(facts.assigned_at, now, settings):
-        to_rep(f"{case_key}:assigned:{facts.rep_id}", ReminderKind.NEW_CASE)
+    if (
+        facts.rep_id is not None
+        and not facts.assignment_listed
+        and _fresh(facts.assigned_at, now, settings)
+    ):
+        to_rep(assignment_key(facts.case_id, facts.rep_id), ReminderKind.NEW_CASE)
     stale = stale_repeat(facts.last_activity_at, now, settings)
     if stale:
         anchor = london_date(facts.last_activity_at).isoformat()

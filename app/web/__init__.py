@@ -9,6 +9,7 @@ from flask import Flask
 from app.rules.vocabulary import template_globals
 from app.web.filters import register_filters
 from app.web.form_errors import form_errors
+from app.web.options import rep_options, select_options
 
 BLUEPRINTS = (
     "home",
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     "imports",
     "due",
     "search",
+    "health",
 )
 
 
@@ -39,6 +41,8 @@ def register_web(app: Flask) -> None:
     register_filters(app)
     app.jinja_env.globals["distance_words"] = distance_words
     app.jinja_env.globals["form_errors"] = form_errors
+    app.jinja_env.globals["rep_options"] = rep_options
+    app.jinja_env.globals["select_options"] = select_options
 
 
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from app import clock
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
-from app.operations.sessions import live_session
+from app.operations.sessions import user_with_live_session
 from app.queries.areas import seen_by_rep
 
 __all__ = [
@@ -102,10 +102,8 @@ def load_user(session_id: str) -> User | None:
     user_id, version, token = (session_id.split(":") + ["", ""])[:3]
     if not (user_id.isdigit() and version.isdigit() and token):
         return None
-    user = db.session.get(User, int(user_id))
+    user = user_with_live_session(int(user_id), token, now=clock.now())
     if user is None or user.session_version != int(version) or not user.active:
-        return None
-    if live_session(user.id, token, now=clock.now()) is None:
         return None
     user.session_token = token
     return user

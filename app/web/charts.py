@@ -8,32 +8,40 @@ inline style."""
 
 from __future__ import annotations
 
-import pygal
-from pygal.style import Style
+from functools import cache
 
 from app.queries.chart import Chart
-
-# Colours with at least 3:1 contrast on white (WCAG 2.2 non-text contrast).
-_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#212529",
-    foreground_strong="#212529",
-    foreground_subtle="#495057",
-    colors=("#0b5394", "#b45309", "#1b7837", "#6f42c1"),
-    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=12,
-)
 
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
+@cache
+def _style():
+    """Colours with at least 3:1 contrast on white (WCAG 2.2 non-text contrast).
+
+    pygal is imported here, on the first chart drawn, not when the app starts."""
+    from pygal.style import Style
+
+    return Style(
+        background="#ffffff",
+        plot_background="#ffffff",
+        foreground="#212529",
+        foreground_strong="#212529",
+        foreground_subtle="#495057",
+        colors=("#0b5394", "#b45309", "#1b7837", "#6f42c1"),
+        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+        title_font_size=18,
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=14,
+        value_font_size=12,
+    )
+
+
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone SVG document (text), without scripts."""
+    import pygal
+
     x_labels, series = list(chart.x_labels), [(label, list(v)) for label, v in chart.series]
     if chart.left_out:  # the first point is in the table, not in the chart
         x_labels, series = x_labels[1:], [(label, values[1:]) for label, values in series]
@@ -42,7 +50,7 @@ def render_svg(chart: Chart) -> str:
     graph = (pygal.StackedBar if chart.stacked else pygal.Bar)(
         title=chart.title,
         x_title=chart.x_title,
-        style=_STYLE,
+        style=_style(),
         width=800,
         height=400,
         disable_xml_declaration=True,

@@ -77,7 +77,7 @@ def test_first_sweep_enqueues_new_case_due_soon_and_digests(app):
     keys = [m.key for m in outbox()]
     assert keys == sorted(
         [
-            f"action:{action.id}:due_soon:c{contact.id}",
+            f"action:{action.id}:{action.due_on}:due_soon:c{contact.id}",
             f"case:{case.id}:assigned:{rep.id}",
             "digest:programme:2026-W48",
             f"digest:rep:{rep.id}:2026-W48",
@@ -240,10 +240,10 @@ def test_daily_sweeps_for_a_month_give_each_reminder_once(app):
         db.session.commit()
     keys = {m.key for m in outbox() if m.contact_id}
     assert keys == {
-        f"action:{action.id}:due_soon:c{contact.id}",
-        f"action:{action.id}:overdue:1:c{contact.id}",
-        f"action:{action.id}:overdue:2:c{contact.id}",
-        f"action:{action.id}:overdue:3:c{contact.id}",
+        f"action:{action.id}:{action.due_on}:due_soon:c{contact.id}",
+        f"action:{action.id}:{action.due_on}:overdue:1:c{contact.id}",
+        f"action:{action.id}:{action.due_on}:overdue:2:c{contact.id}",
+        f"action:{action.id}:{action.due_on}:overdue:3:c{contact.id}",
         f"case:{case.id}:checkin:1:c{contact.id}",  # 42 days after 20 Nov: 1 Jan 2027
     }
     digests = {m.key for m in outbox("rep_digest")}
@@ -262,7 +262,9 @@ def test_after_a_long_outage_only_the_latest_repeat_is_enqueued(app):
     contact = case.area.contacts[0]
     action = add_action(case, "Recruit", date(2026, 11, 1))  # repeats 1-3 all past
     run_sweep(NOW)
-    assert [m.key for m in outbox("overdue")] == [f"action:{action.id}:overdue:3:c{contact.id}"]
+    assert [m.key for m in outbox("overdue")] == [
+        f"action:{action.id}:{action.due_on}:overdue:3:c{contact.id}"
+    ]
 
 
 def test_christmas_week_partnership_mail_waits_until_the_29th_rep_mail_does_not(app):

@@ -82,7 +82,7 @@ def test_nothing_is_due_for_a_quiet_new_case():
 def test_due_soon_exactly_seven_days_before_the_due_date():
     facts = case(actions=(action(date(2026, 12, 2)),))
     (reminder,) = due_reminders(facts, NOW, SETTINGS)
-    assert reminder.key == "action:42:due_soon:c9"
+    assert reminder.key == "action:42:2026-12-02:due_soon:c9"
     assert (reminder.kind, reminder.audience) == ("due_soon", "partnership")
     assert (reminder.recipient, reminder.reply_to) == ("chair@example.org", "rita@example.org")
     assert (reminder.case_id, reminder.contact_id, reminder.action.id) == (7, 9, 42)
@@ -94,7 +94,7 @@ def test_no_due_soon_eight_days_before_the_due_date():
 
 def test_due_soon_on_the_due_date_itself():
     facts = case(actions=(action(date(2026, 11, 25)),))
-    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:due_soon:c9"]
+    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:2026-11-25:due_soon:c9"]
 
 
 def test_due_soon_uses_the_london_date_not_the_utc_date():
@@ -104,7 +104,7 @@ def test_due_soon_uses_the_london_date_not_the_utc_date():
     # In summer 23:30 UTC is already the next day in London.
     summer = case(actions=(action(date(2026, 7, 9)),), opened_on=date(2026, 7, 1))
     assert keys(due_reminders(summer, utc(2026, 7, 1, 23, 30), SETTINGS)) == [
-        "action:42:due_soon:c9"
+        "action:42:2026-07-09:due_soon:c9"
     ]
 
 
@@ -112,7 +112,7 @@ def test_due_soon_days_are_configurable():
     facts = case(actions=(action(date(2026, 12, 9)),))
     assert due_reminders(facts, NOW, SETTINGS) == []
     settings = replace(SETTINGS, due_soon_days=14)
-    assert keys(due_reminders(facts, NOW, settings)) == ["action:42:due_soon:c9"]
+    assert keys(due_reminders(facts, NOW, settings)) == ["action:42:2026-12-09:due_soon:c9"]
 
 
 # --- overdue --------------------------------------------------------------------------------
@@ -126,17 +126,17 @@ def test_not_overdue_on_the_due_date():
 @pytest.mark.parametrize(
     ("due_on", "expected"),
     [
-        (date(2026, 11, 24), "action:42:overdue:1:c9"),  # the day after
-        (date(2026, 11, 18), "action:42:overdue:1:c9"),  # 6 days after the first
-        (date(2026, 11, 17), "action:42:overdue:2:c9"),  # 7 days after the first
-        (date(2026, 11, 10), "action:42:overdue:3:c9"),  # 14 days after the first
-        (date(2026, 11, 3), "action:42:overdue:3:c9"),  # never a fourth
-        (date(2025, 1, 1), "action:42:overdue:3:c9"),
+        (date(2026, 11, 24), "overdue:1:c9"),  # the day after
+        (date(2026, 11, 18), "overdue:1:c9"),  # 6 days after the first
+        (date(2026, 11, 17), "overdue:2:c9"),  # 7 days after the first
+        (date(2026, 11, 10), "overdue:3:c9"),  # 14 days after the first
+        (date(2026, 11, 3), "overdue:3:c9"),  # never a fourth
+        (date(2025, 1, 1), "overdue:3:c9"),
     ],
 )
 def test_overdue_the_day_after_then_weekly_at_most_three_times(due_on, expected):
     facts = case(actions=(action(due_on),))
-    assert keys(due_reminders(facts, NOW, SETTINGS)) == [expected]
+    assert keys(due_reminders(facts, NOW, SETTINGS)) == [f"action:42:{due_on}:{expected}"]
 
 
 def test_overdue_burst_returns_only_the_latest_repeat():
@@ -153,9 +153,9 @@ def test_overdue_repeats_over_a_month_of_daily_sweeps_give_three_distinct_keys()
         moment = at(date(2026, 11, 1) + timedelta(days=offset))
         seen |= {r.key for r in due_reminders(facts, moment, SETTINGS) if r.kind == "overdue"}
     assert seen == {
-        "action:42:overdue:1:c9",
-        "action:42:overdue:2:c9",
-        "action:42:overdue:3:c9",
+        "action:42:2026-11-01:overdue:1:c9",
+        "action:42:2026-11-01:overdue:2:c9",
+        "action:42:2026-11-01:overdue:3:c9",
     }
 
 
@@ -163,7 +163,7 @@ def test_overdue_timings_are_configurable():
     settings = replace(SETTINGS, overdue_every_days=3, overdue_max=5)
     facts = case(actions=(action(date(2026, 11, 10)),))
     # first on 11 Nov, then every 3 days: 14 days after the first is repeat 5 (capped at 5).
-    assert keys(due_reminders(facts, NOW, settings)) == ["action:42:overdue:5:c9"]
+    assert keys(due_reminders(facts, NOW, settings)) == ["action:42:2026-11-10:overdue:5:c9"]
 
 
 # --- which actions, which contacts, which cases ----------------------------------------------
@@ -202,7 +202,7 @@ def test_nothing_for_resolved_or_closed_cases(status):
 @pytest.mark.parametrize("status", ["new", "contacted", "plan_agreed", "monitoring"])
 def test_every_open_status_gets_reminders(status):
     facts = case(status=status, actions=(action(date(2026, 11, 20)),))
-    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:overdue:1:c9"]
+    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:2026-11-20:overdue:1:c9"]
 
 
 def test_each_contact_gets_their_own_key_and_opted_out_contacts_get_none():
@@ -210,8 +210,17 @@ def test_each_contact_gets_their_own_key_and_opted_out_contacts_get_none():
     c11 = ContactFacts(id=11, name="Gone", email="gone@example.org", opted_out=True)
     facts = case(contacts=(C9, c10, c11), actions=(action(date(2026, 11, 20)),))
     reminders = due_reminders(facts, NOW, SETTINGS)
-    assert keys(reminders) == ["action:42:overdue:1:c10", "action:42:overdue:1:c9"]
+    assert keys(reminders) == [
+        "action:42:2026-11-20:overdue:1:c10",
+        "action:42:2026-11-20:overdue:1:c9",
+    ]
     assert {r.recipient for r in reminders} == {"chair@example.org", "sec@example.org"}
+
+
+def test_a_bouncing_contact_gets_nothing_and_the_others_still_do():
+    bouncing = ContactFacts(id=12, name="Old", email="old@example.org", bouncing=True)
+    facts = case(contacts=(C9, bouncing), actions=(action(date(2026, 11, 20)),))
+    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:2026-11-20:overdue:1:c9"]
 
 
 def test_all_contacts_opted_out_means_no_partnership_mail_but_rep_mail_continues():

@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models.snapshots import RosterEntry
 from app.operations.case_actions import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, MAX_TARGET_MEMBERS
+from app.operations.reminder_pause import MAX_PAUSE_REASON
 from app.operations.text import parse_count
 from app.rules.vocabulary import (
     BARRIER_WORDS,
@@ -132,6 +133,26 @@ class EditActionForm(ActionForm, VersionedForm):
 
 class ActionStateForm(VersionedForm):
     reason = StringField("Reason (optional)", validators=[Length(max=500)])
+
+
+class PauseForm(VersionedForm):
+    paused_until = DateField(
+        "Start the reminders again on",
+        validators=[InputRequired("Enter the date the reminders start again.")],
+        description="Due-soon, overdue and check-in emails to the partnership stop until then.",
+    )
+    pause_reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Say why the reminders are paused."),
+            Length(max=MAX_PAUSE_REASON),
+        ],
+        description="For example: the partnership asked for a break over the summer.",
+    )
+
+
+class ResumeForm(VersionedForm):
+    pass
 
 
 class RosterRowForm(Form):

@@ -17,6 +17,7 @@ from app import clock
 from app.extensions import db
 from app.models import Action, ActionPlan, Case
 from app.operations import case_actions as ops
+from app.operations import reminder_pause
 from app.operations.errors import UserError
 from app.operations.snapshots import EntryInput
 from app.operations.versions import CONFLICT_MESSAGE, ConflictError
@@ -24,6 +25,7 @@ from app.queries.case_answers import case_answers
 from app.queries.case_list import assignable_users
 from app.queries.case_page import EVENT_GROUPS, case_page, current_roster
 from app.queries.my_cases import my_cases
+from app.rules.calendar import london_day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
 from app.rules.vocabulary import MEMBER_ROLE_WORDS
@@ -40,13 +42,21 @@ from app.web.cases.forms import (
     EditActionForm,
     MembershipForm,
     NoteForm,
+    PauseForm,
     PlanForm,
     RequestUpdateForm,
+    ResumeForm,
     StatusForm,
 )
 from app.web.form_errors import attach_errors
+from app.web.outbox.views import STATUS_BADGES
 
 INVALID = 422  # the form is shown again with its errors
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"outbox_badges": STATUS_BADGES}
 
 
 @bp.app_template_filter("fromisodate")
@@ -77,6 +87,8 @@ def _show(case_id: int, status: int = 200, **forms: Any):
     forms.setdefault("note_form", NoteForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None, on=page.today))
     forms.setdefault("action_form", ActionForm(formdata=None))
+    forms.setdefault("pause_form", PauseForm(formdata=None, version=version))
+    forms.setdefault("resume_form", ResumeForm(formdata=None, version=version))
     state_form = ActionStateForm(formdata=None, version=version)
     forms.setdefault("request_form", RequestUpdateForm(formdata=None))
     rep_users = assignable_users() if current_user.is_programme else []
@@ -368,6 +380,56 @@ def _close_action(case_id: int, action_id: int, operation: Callable, words: str)
     else:
         flash(f"{words}: {description}", "success")
     return _back(case_id, "plan")
+
+
+# --- pausing the partnership's reminders ----------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/reminders/pause")
+@login_required
+def pause_reminders(case_id: int):
+    case = case_or_404(case_id)
+    form = PauseForm()
+    if not form.validate_on_submit():
+        return _show(case_id, INVALID, pause_form=form)
+    outcome, cancelled = _save(
+        form,
+        lambda: reminder_pause.pause_reminders(
+            case,
+            form.paused_until.data,
+            form.pause_reason.data,
+            actor=current_user,
+            now=clock.now(),
+            expected_version=form.version_number(),
+        ),
+    )
+    if outcome != "done":
+        return _show(case_id, _refused(outcome, form), pause_form=form)
+    held = f" {cancelled} queued email(s) cancelled." if cancelled else ""
+    until = london_day_words(form.paused_until.data)
+    flash(f"Partnership reminders paused until {until}.{held}", "success")
+    return _back(case_id, "reminders")
+
+
+@bp.post("/cases/<int:case_id>/reminders/resume")
+@login_required
+def resume_reminders(case_id: int):
+    case = case_or_404(case_id)
+    form = ResumeForm()
+    if not form.validate_on_submit():
+        flash("The form was incomplete; reload the page and try again.", "error")
+        return _back(case_id, "reminders")
+    outcome, _ = _save(
+        form,
+        lambda: reminder_pause.resume_reminders(
+            case, actor=current_user, now=clock.now(), expected_version=form.version_number()
+        ),
+    )
+    if outcome != "done":
+        flash(" ".join(form.form_errors) or "The reminders were not changed.", "error")
+    else:
+        flash("Partnership reminders resumed: the next sweep queues what is due.", "success")
+    return _back(case_id, "reminders")
 
 
 # --- membership -----------------------------------------------------------------------------
