@@ -211,7 +211,7 @@ def test_areas_list(open_page, demo):
     expect(page.get_by_role("status").filter(has_text="areas")).to_contain_text(
         f"{demo.areas} areas"
     )
-    table = page.get_by_role("table", name=re.compile("^Areas, sorted by"))
+    table = page.get_by_role("table", name=re.compile("^Areas, in order"))
     expect(table.locator("tbody tr")).to_have_count(min(demo.areas, 50))
     check_accessibility(page)
     screenshot(page, "main-areas")
