@@ -23,6 +23,13 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def unsubscribe_address_for(sender: str) -> str:
+    """unsubscribe@ the domain of a sender such as 'Name <no-reply@example.org>'."""
+    address = sender.rsplit("<", 1)[-1].rstrip("> ").strip()
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    return f"unsubscribe@{domain or 'localhost'}"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{ROOT / 'instance' / 'partnership.db'}"
 
@@ -49,6 +56,11 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Big Local follow-up <no-reply@localtrust.org.uk>"
     )
+    # The mailto in every partnership mail's List-Unsubscribe header (RFC 8058): a mailbox
+    # someone reads; by default unsubscribe@ the sender's domain.
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get(
+        "MAIL_UNSUBSCRIBE_ADDRESS"
+    ) or unsubscribe_address_for(MAIL_DEFAULT_SENDER)
     PROGRAMME_TEAM_EMAIL = os.environ.get("PROGRAMME_TEAM_EMAIL", "programmes@localtrust.org.uk")
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localtrust.org.uk")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -82,6 +94,10 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 120)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # Health (/healthz, `flask health`, the Outbox and dashboard panels): degraded when the
+    # last reminder sweep is older than this, or due mail has waited longer than this.
+    HEALTH_SWEEP_LATE_MINUTES = _int("HEALTH_SWEEP_LATE_MINUTES", 15)
+    HEALTH_MAIL_WAITING_MINUTES = _int("HEALTH_MAIL_WAITING_MINUTES", 30)
 
     # The dashboard's figures are kept per worker until a recorded change (a case event, an
     # audit entry, a snapshot, a new case, action or user) or this many seconds, whichever is

@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import or_, update
@@ -29,6 +31,7 @@ from app.models import SchedulerLease
 log = logging.getLogger(__name__)
 
 TIMEZONE = "Europe/London"
+SEND_LEASE = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,11 @@ def digests(now: datetime, holder: str) -> object:
 
 
 def send(now: datetime, holder: str) -> object:
-    """Deliver the mail that is due."""
+    """Deliver the mail that is due, stopping at half the job's lease (a run never outlives
+    its lease: what it has not tried is given back for the next run)."""
     from app.operations.outbox import send_all_due
 
-    return send_all_due(now, worker=holder)
+    return send_all_due(now, worker=holder, budget=SEND_LEASE / 2)
 
 
 def statistics(now: datetime, holder: str) -> object:
@@ -126,7 +130,7 @@ def statistics(now: datetime, holder: str) -> object:
 
 JOBS = (
     Job("sweep", "sweep", timedelta(minutes=10), sweep),
-    Job("send", "send", timedelta(minutes=3), send),
+    Job("send", "send", SEND_LEASE, send),
     Job("digests", "sweep", timedelta(minutes=10), digests),
     Job("statistics", "statistics", timedelta(minutes=10), statistics),
 )
@@ -161,7 +165,7 @@ def add_jobs(scheduler, app: Flask, holder: str) -> None:
 
     jobs = {job.id: job for job in JOBS}
     start = datetime.now(scheduler.timezone)
-    schedule = {
+    schedule: dict[str, tuple[Any, dict[str, Any]]] = {
         "sweep": (IntervalTrigger(minutes=5, timezone=TIMEZONE), {"next_run_time": start}),
         "send": (IntervalTrigger(minutes=1, timezone=TIMEZONE), {"next_run_time": start}),
         "digests": (
@@ -174,7 +178,8 @@ def add_jobs(scheduler, app: Flask, holder: str) -> None:
         ),
     }
     for job_id, (trigger, extra) in schedule.items():
-        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60, **extra}
+        options: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+        options.update(extra)
         scheduler.add_job(
             run_job, trigger, args=[app, jobs[job_id], holder], id=job_id, name=job_id, **options
         )
@@ -224,7 +229,7 @@ def _release_on_signals(scheduler, app: Flask, holder: str) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(signum)
-        signal.signal(signum, lambda n, f, previous=previous: stop(n, f, previous))
+        signal.signal(signum, partial(stop, previous=previous))
 
 
 def _shutdown(scheduler, app: Flask, holder: str, wait: bool = True) -> None:

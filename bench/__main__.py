@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import data, load, plans, queries
 from bench.env import ROOT, Database, make_app
 from bench.growth import Growth, Point
+from bench.mail_speed import measure_mail_speed
 from bench.measure import (
     Bench,
     empty_outbox,
@@ -33,6 +34,7 @@ from bench.measure import (
 )
 from bench.pages import measure_pages
 from bench.report import Report, errored
+from bench.search_speed import measure_search
 from bench.web_import import measure_web_import
 from bench.worker_start import measure_worker_start
 from bench.write_stall import measure_write_stall
@@ -253,6 +255,7 @@ def run_all(
     measure_insights(bench)
     sweep_line = measure_sweep(bench)
     measure_outbox(bench)
+    measure_mail_speed(bench)
     sequential, seconds = (20, 2.0) if quick else (60, load_seconds)
     pages_note = measure_pages(bench, loaded, sequential, seconds)
     empty_outbox(app)  # the sweep is counted with nothing queued, as at the small size
@@ -266,6 +269,7 @@ def run_all(
             report.notes.append(_plan_summary(found, tables))
         except Exception as exc:  # the plans are a note: their failure must not lose the run
             report.notes.append(f"Query plans: not read ({exc.__class__.__name__}: {exc}).")
+    measure_search(bench, loaded, 5 if quick else 20)  # last: it adds notes to the cases
     release(app)
     notes(report, large, files, loaded, loaded_small, sweep_line, pages_note, db)
     return bench

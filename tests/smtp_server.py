@@ -13,8 +13,11 @@ function name keeps ruff from reporting each test argument as a redefinition, F8
 `smtp_server.stop()` / `.start()` take it down and bring it back on the same port;
 `smtp_server.delay = 0.05` slows every DATA reply (to catch a sender mid-batch);
 `smtp_server.refuse.add(address)` refuses a recipient for good (550 5.1.1);
+`smtp_server.refuse_after_data.add(address)` accepts it at RCPT TO, refuses the message with
+550 5.1.1 after DATA (servers that check mailboxes late);
 `smtp_server.refuse_all = True` answers every recipient 554 5.7.1, as a relay refusing everything;
-`smtp_server.hold_until_senders = 2` holds every message until two connections have started one."""
+`smtp_server.hold_until_senders = 2` holds every message until two connections have started one;
+`smtp_server.connections` counts the connections that have sent mail."""
 
 from __future__ import annotations
 
@@ -82,6 +85,8 @@ class _Recorder:
             await asyncio.sleep(0.01)
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
+        if set(envelope.rcpt_tos) & self.server.refuse_after_data:
+            return "550 5.1.1 Mailbox unknown"
         received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
         with self.server.lock:
             self.server.messages.append(received)
@@ -96,6 +101,7 @@ class SmtpServer:
         self.lock = threading.Lock()
         self.delay = 0.0
         self.refuse: set[str] = set()  # recipients answered with a permanent 550
+        self.refuse_after_data: set[str] = set()  # the same, answered only after DATA
         self.refuse_all = False  # every recipient answered 554 (the relay's state)
         # Accept no message until this many different connections have started one, so
         # concurrent senders are certainly sending at the same time.
@@ -128,6 +134,12 @@ class SmtpServer:
     def env(self) -> dict[str, str]:
         """Environment variables for a subprocess (`flask outbox send`) to use this server."""
         return {"MAIL_SERVER": self.host, "MAIL_PORT": str(self.port)}
+
+    @property
+    def connections(self) -> int:
+        """How many connections have sent mail (each has its own client address and port)."""
+        with self.lock:
+            return len(self.peers)
 
     def message_ids(self) -> Counter[str]:
         with self.lock:

@@ -255,9 +255,14 @@ def test_stopping_the_standalone_scheduler_with_a_signal_releases_its_leases(app
             proc.kill()
     assert "Scheduler stopped." in output
     assert _held_leases("scheduler") == []
+    # The jobs' lines reach the console, once each (not again through a second handler).
+    assert output.count("INFO app.scheduler: sweep: Sweep at") == 1, output
 
 
-def test_stopping_the_web_process_with_sigterm_releases_the_embedded_schedulers_leases(app):
+@pytest.mark.parametrize("signum_name", ["SIGTERM", "SIGINT"])
+def test_stopping_the_web_process_with_a_signal_releases_the_embedded_schedulers_leases(
+    app, signum_name
+):
     import signal
 
     db.session.commit()
@@ -266,9 +271,13 @@ def test_stopping_the_web_process_with_sigterm_releases_the_embedded_schedulers_
     try:
         held = _wait_for_leases("web", proc)
         assert {row.name for row in held} >= {"sweep", "send"}
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
+        proc.send_signal(getattr(signal, signum_name))
+        output = proc.communicate(timeout=60)[0].decode()
     finally:
         if proc.poll() is None:
             proc.kill()
     assert _held_leases("web") == []
+    # The embedded scheduler's lines reach the console of `flask run`.
+    assert "INFO app.scheduler: Embedded scheduler started as web@" in output, output
+    assert "INFO app.scheduler: sweep: Sweep at" in output, output
+    assert "INFO app.scheduler: send: Nothing sent: no MAIL_SERVER" in output, output

@@ -8,7 +8,17 @@ from importlib import import_module
 
 from flask import Flask
 
-MODULES = ("imports", "users", "cases", "insights", "demo", "reminders", "mail", "scheduler")
+MODULES = (
+    "imports",
+    "users",
+    "cases",
+    "insights",
+    "demo",
+    "reminders",
+    "mail",
+    "scheduler",
+    "health",
+)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """`flask areas import`, `flask reviews import`, `flask updates import` (docs/csv.md).
 
-All-or-nothing: a bad file exits with status 1, lists every bad row on stderr as
-`row N, column C: reason`, and writes nothing."""
+All-or-nothing: a bad file exits with status 1, lists its bad rows on stderr as
+`row N, column C: reason` (past a screenful, the first 100 and a count per reason, as the web
+import shows them), and writes nothing."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def import_areas(file) -> None:
         db.session.commit()
         refresh_statistics()
     except ImportRejected as exc:
-        _reject(exc.problems.lines(), file.name)
+        _reject(exc.problems.report().lines(), file.name)
     except UserError as exc:
         _reject([str(exc)], file.name)
     _warn(warnings)
@@ -99,7 +100,7 @@ def _import_snapshots(file, kind: str, what: str) -> None:
         db.session.commit()
         refresh_statistics()
     except ImportRejected as exc:
-        _reject(exc.problems.lines(), file.name)
+        _reject(exc.problems.report().lines(), file.name)
     except UserError as exc:
         _reject([str(exc)], file.name)
     _warn(warnings)

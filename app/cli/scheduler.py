@@ -19,7 +19,9 @@ def scheduler_command() -> None:
 
     from app.scheduler import TIMEZONE, add_jobs, make_holder, release_all
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The app's log lines reach stderr through the handler the factory puts on the "app"
+    # logger (at LOG_LEVEL); the scheduler library's own warnings reach it through this one.
+    _library_warnings("apscheduler")
     app = current_app._get_current_object()
     holder = make_holder("scheduler")
     scheduler = BlockingScheduler(timezone=TIMEZONE)
@@ -36,6 +38,16 @@ def scheduler_command() -> None:
             scheduler.shutdown(wait=False)
         release_all(app, holder)
         click.echo("Scheduler stopped.")
+
+
+def _library_warnings(name: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
 
 
 commands = [scheduler_command]

@@ -5,7 +5,7 @@ from app.models.areas import Area, Contact
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
 from app.models.imports import ImportRun
-from app.models.outbox import OutboxMessage, SchedulerLease
+from app.models.outbox import JobRun, OutboxMessage, SchedulerLease
 from app.models.plans import Action, ActionPlan
 from app.models.sign_in import RecoveryCode, SignInCount, UserSession
 from app.models.snapshots import Person, RosterEntry, Snapshot
@@ -20,6 +20,7 @@ __all__ = [
     "CaseEvent",
     "Contact",
     "ImportRun",
+    "JobRun",
     "OutboxMessage",
     "PartnershipAnswer",
     "Person",

@@ -50,5 +50,13 @@ class Contact(Model):
     email: Mapped[str] = mapped_column(String(254))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the mail server refused this address for good; no mail goes to it until the
+    # address is changed (app/operations/contacts.py).
+    bouncing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reply: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def bouncing(self) -> bool:
+        return self.bouncing_at is not None
 
     area: Mapped[Area] = relationship(back_populates="contacts")

@@ -87,6 +87,8 @@ class CaseEvent(Model):
         Index("ix_case_events_case_created", "case_id", "created_at"),
         # The dashboard's "days since the rep's last casework": latest event per actor.
         Index("ix_case_events_actor_created", "actor_id", "created_at"),
+        # The search's notes and the digests' news: events of one kind, by time.
+        Index("ix_case_events_kind_created", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

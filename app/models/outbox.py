@@ -1,4 +1,4 @@
-"""The persistent outbox of automatic mail, and the scheduler's lease."""
+"""The persistent outbox of automatic mail, the scheduler's lease and the jobs' last runs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app import clock
 from app.extensions import Model
 from app.models.cases import Case
 from app.models.types import UTCDateTime
-from app.rules.vocabulary import OUTBOX_STATUSES, OutboxStatus, sql_in
+from app.rules.vocabulary import JOB_NAMES, OUTBOX_STATUSES, OutboxStatus, sql_in
 
 
 class OutboxMessage(Model):
@@ -45,6 +45,8 @@ class OutboxMessage(Model):
     # Why a queued message was not sent after all (its cause was gone), and when.
     cancelled_reason: Mapped[str | None] = mapped_column(String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the sender gave the message up (status 'failed'): the health panels count the last 24 h.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     case: Mapped[Case | None] = relationship()
@@ -59,3 +61,19 @@ class SchedulerLease(Model):
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class JobRun(Model):
+    """The last run of a periodic job (the sweep, the sender), for the health checks.
+
+    One row per job, overwritten on every run: reading health costs one small query."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (CheckConstraint(sql_in("name", JOB_NAMES), name="name"),)
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sender: the last mail server error and when it happened (kept after a good run, so
+    # the Outbox page can show what went wrong last).
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from app.rules.calendar import day_words, next_send_time
 from app.rules.vocabulary import (
     ANSWER_KIND_WORDS,
     SUPPORT_WORDS,
+    AnswerKind,
     AnswerStatus,
     OutboxStatus,
     ReminderKind,
@@ -144,7 +145,7 @@ def tell_decision(answer: PartnershipAnswer, now: datetime, outcome: str) -> Out
     context = {**_footer(case, answer.contact_id), "answer": answer, "what": what}
     context["outcome"] = outcome
     verb = "accepted" if answer.status == AnswerStatus.ACCEPTED else "declined"
-    if answer.kind == "action_done":
+    if answer.kind == AnswerKind.ACTION_DONE:
         verb = "reopened the action of"
     return _queue(
         key=f"answer:{answer.id}:decided",

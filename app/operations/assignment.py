@@ -18,7 +18,7 @@ from app.operations.sweep import queue_assignment_notice
 from app.operations.versions import check_version, flush_or_conflict
 from app.rules.calendar import london_date
 from app.rules.cases import TransitionError, check_transition
-from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS
+from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS, ReminderKind
 
 
 def check_assignable(user: User | None) -> None:
@@ -51,9 +51,11 @@ def assign_case(
     now: datetime,
     expected_version: int | None = None,
     via: str | None = None,
+    listed: bool = False,
 ) -> CaseEvent | None:
     """Give an open case to `rep` (None: unassign). Returns the event, or None if unchanged;
-    `via` names the channel in the timeline, e.g. 'areas import'."""
+    `via` names the channel in the timeline, e.g. 'areas import'. `listed`: the caller tells
+    the rep in one list of new cases (bulk change, handover), so no notice of its own."""
     check_version(case.version, expected_version)
     if case.status not in OPEN_STATUSES:
         raise UserError(
@@ -65,21 +67,24 @@ def assign_case(
     if case.rep_id == new_id:
         return None
     old = db.session.get(User, case.rep_id) if case.rep_id is not None else None
-    old_rep = db.session.get(User, case.rep_id) if case.rep_id is not None else None
     case.rep_id = new_id
-    if old_rep is not None:
-        cancel_for_old_rep(case.id, old_rep.email, "the case has another rep now", now)
+    if old is not None:
+        cancel_for_old_rep(case.id, old.email, "the case has another rep now", now)
+    data = {"rep_id": new_id, "previous_rep_id": old.id if old is not None else None}
+    if listed:
+        data["notice"] = ReminderKind.NEW_CASES.value
     event = record_event(
         case,
         "assigned",
         _assignment_message(old, rep, "Case", f" ({via})" if via else ""),
         now=now,
         actor_id=actor.id if actor is not None else None,
-        data={"rep_id": new_id, "previous_rep_id": old.id if old is not None else None},
+        data=data,
     )
     flush_or_conflict()
-    if rep is not None:
-        # The new rep hears at once, in this transaction (the sweep would find the same key).
+    if rep is not None and not listed:
+        # The new rep hears at once, in this transaction (the sweep would find the same key);
+        # a listed case is told in the caller's one mail of new cases instead.
         queue_assignment_notice(case.id, now)
     return event
 
@@ -108,11 +113,13 @@ def set_area_rep(
     also_open_case: bool = True,
     open_case: Case | None | object = _LOOK_UP,
     via: str | None = None,
+    listed: bool = False,
 ) -> AreaRepChange:
     """Make `rep` the area's rep (None: no rep), with an audit entry; the area's open case
     follows when `also_open_case`. Callers that already hold the open case (or know there is
     none) pass it as `open_case`; `via` names the channel in the messages, e.g. 'areas import'.
-    The one way an area changes rep: the areas import, the area page, handover, bulk actions."""
+    The one way an area changes rep: the areas import, the area page, handover, bulk actions.
+    `listed` as for `assign_case`."""
     check_assignable(rep)
     new_id = rep.id if rep is not None else None
     entry = case_event = None
@@ -135,7 +142,7 @@ def set_area_rep(
                 select(Case).where(Case.area_id == area.id, Case.status.in_(OPEN_STATUSES))
             )
         if isinstance(open_case, Case) and open_case.rep_id != new_id:
-            case_event = assign_case(open_case, rep, actor=actor, now=now, via=via)
+            case_event = assign_case(open_case, rep, actor=actor, now=now, via=via, listed=listed)
             if entry is not None:
                 entry.data = {**entry.data, "case_id": open_case.id}
     flush_or_conflict()

@@ -1,6 +1,7 @@
 """Bulk changes from the programme case list: assign, unassign or close many cases, each under
 its own version check in its own savepoint, so one stale or closed case is refused with its
-reason and the others still change. The caller owns the transaction."""
+reason and the others still change. One event per case; the rep given cases gets one mail
+listing them all (not one per case). The caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.models import Case, User
 from app.operations.assignment import assign_case, check_assignable, close_case
 from app.operations.errors import UserError
+from app.operations.rep_notices import queue_new_cases_notice
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ BULK_ACTIONS = {
 class BulkOutcome:
     changed: list[tuple[int, str, str]] = field(default_factory=list)  # id, area code, what
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # id, area code, why
+    notified: bool = False  # the rep given the cases was sent one mail listing them
+    rep_name: str | None = None
 
 
 def bulk_change(
@@ -59,6 +63,7 @@ def bulk_change(
         )
     }
     outcome = BulkOutcome()
+    assigned: list[tuple[Case, int]] = []  # (case, its assigned event's id)
     for case_id, version in items:
         case = cases.get(case_id)
         if case is None:
@@ -66,27 +71,40 @@ def bulk_change(
             continue
         try:
             with db.session.begin_nested():
-                message = _apply(case, action, version, actor, now, rep, reason)
+                message, event_id = _apply(case, action, version, actor, now, rep, reason)
         except UserError as exc:
             db.session.refresh(case)
             outcome.refused.append((case_id, case.area.code, str(exc)))
             continue
         outcome.changed.append((case_id, case.area.code, message))
+        if event_id is not None and action == "assign":
+            assigned.append((case, event_id))
+    if assigned:
+        ids = sorted(event_id for _, event_id in assigned)
+        outcome.rep_name = rep.name
+        outcome.notified = queue_new_cases_notice(
+            rep, [c for c, _ in assigned], now, f"bulk:{ids[0]}-{ids[-1]}"
+        )
     log.info(
-        "bulk %s by user %s: %d changed, %d refused",
+        "bulk %s by user %s: %d changed, %d refused%s",
         action,
         actor.id,
         len(outcome.changed),
         len(outcome.refused),
+        f"; rep {rep.id} told in one mail" if outcome.notified else "",
     )
     return outcome
 
 
-def _apply(case, action, version, actor, now, rep, reason) -> str:
+def _apply(case, action, version, actor, now, rep, reason) -> tuple[str, int | None]:
+    """What changed in words, and the id of the event that records it (None: no change)."""
     if action == "close":
-        return close_case(case, reason, actor=actor, now=now, expected_version=version).message
+        event = close_case(case, reason, actor=actor, now=now, expected_version=version)
+        return event.message, event.id
     target = rep if action == "assign" else None
-    event = assign_case(case, target, actor=actor, now=now, expected_version=version)
+    event = assign_case(
+        case, target, actor=actor, now=now, expected_version=version, listed=target is not None
+    )
     if event is None:
-        return "Already assigned that way: nothing changed."
-    return event.message
+        return "Already assigned that way: nothing changed.", None
+    return event.message, event.id

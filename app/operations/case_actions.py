@@ -144,8 +144,29 @@ def record_contact(
     _check_may_change(case, actor)
     _check_open(case)
     with_whom, outcome = (with_whom or "").strip(), (outcome or "").strip()
+    errors = _contact_errors(case, on, method, with_whom, outcome, london_date(now))
+    if errors:
+        raise InvalidInput(errors)
+    assert on is not None
+    how = CONTACT_METHODS[method].lower()
+    record_event(
+        case,
+        EventKind.CONTACT,
+        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
+        now=now,
+        actor_id=actor.id,
+        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
+        addition=True,
+    )
+    if case.status == CaseStatus.NEW:
+        _first_contact(case, actor, now)
+
+
+def _contact_errors(
+    case: Case, on: date | None, method: str, with_whom: str, outcome: str, today: date
+) -> dict[str, str]:
+    """What is wrong with a contact record, by field."""
     errors: dict[str, str] = {}
-    today = london_date(now)
     if on is None:
         errors["on"] = "Enter the date of the contact."
     elif on > today:
@@ -162,21 +183,7 @@ def record_contact(
         errors["outcome"] = "Write what came of it."
     elif len(outcome) > MAX_NOTE:
         errors["outcome"] = f"Use at most {MAX_NOTE} characters for the outcome."
-    if errors:
-        raise InvalidInput(errors)
-    assert on is not None
-    how = CONTACT_METHODS[method].lower()
-    record_event(
-        case,
-        "contact",
-        f"Contact ({how}) with {with_whom} on {day_words(on)}: {outcome}",
-        now=now,
-        actor_id=actor.id,
-        data={"on": on.isoformat(), "method": method, "with": with_whom, "outcome": outcome},
-        addition=True,
-    )
-    if case.status == CaseStatus.NEW:
-        _first_contact(case, actor, now)
+    return errors
 
 
 def _first_contact(case: Case, actor: User, now: datetime) -> None:
@@ -442,7 +449,13 @@ def complete_action(
 
 
 def mark_action_done(
-    case: Case, action: Action, *, now: datetime, actor_id: int | None, words: str = ""
+    case: Case,
+    action: Action,
+    *,
+    now: datetime,
+    actor_id: int | None,
+    words: str = "",
+    data: dict | None = None,
 ) -> None:
     """Mark an open action done and stop its reminders; `words` are added to the event (who
     reported it, when not a staff user). The caller has checked who may."""
@@ -458,7 +471,7 @@ def mark_action_done(
         f"Action done: {_action_words(action)}.{words}",
         now=now,
         actor_id=actor_id,
-        data={"action_id": action.id},
+        data={"action_id": action.id, **(data or {})},
     )
 
 

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 YES = {"yes", "y", "true", "1"}
+# More problems than this (a screenful) are summed up per reason instead of listed.
+SHOWN_PROBLEMS = 100
+_QUOTED = re.compile(r"'[^']*'")
+# Codes, years, dates and row numbers (not the single digits of "1, 0" in a list of choices).
+_WITH_DIGITS = re.compile(r"(?<=row )\d+|\b(?=[\w.-]*\d)[\w.-]{2,}\b")
 NO = {"no", "n", "false", "0"}
 
 
@@ -24,6 +31,12 @@ class Problem:
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.reason}"
+
+    @property
+    def kind(self) -> str:
+        """The reason without the cell's own value: rows refused alike count together."""
+        reason = _WITH_DIGITS.sub("…", _QUOTED.sub("'…'", self.reason))
+        return f"column {self.column}: {reason}" if self.column else reason
 
 
 @dataclass
@@ -41,6 +54,33 @@ class Problems:
 
     def lines(self) -> list[str]:
         return [str(p) for p in sorted(self.items, key=lambda p: (p.row, p.column or ""))]
+
+    def report(self, limit: int = SHOWN_PROBLEMS) -> ProblemReport:
+        """The first `limit` problems in file order and, when there are more, a count per
+        reason: what the CLI prints and the web import shows (the same words in both)."""
+        ordered = sorted(self.items, key=lambda p: (p.row, p.column or ""))
+        shown = [str(p) for p in ordered[:limit]]
+        if len(ordered) <= limit:
+            return ProblemReport(shown, [], len(ordered))
+        per_reason = Counter(p.kind for p in ordered)
+        tail = [
+            f"… and {len(ordered) - limit:,} more ({len(ordered):,} problems in all). "
+            f"Problems per reason:"
+        ]
+        tail += [f"{n:,} × {kind}" for kind, n in per_reason.most_common()]
+        return ProblemReport(shown, tail, len(ordered))
+
+
+@dataclass(frozen=True)
+class ProblemReport:
+    """`shown`: the first problems, one line each; `tail`: the count per reason of all."""
+
+    shown: list[str]
+    tail: list[str]
+    total: int
+
+    def lines(self) -> list[str]:
+        return self.shown + self.tail
 
 
 class FileProblem(Exception):

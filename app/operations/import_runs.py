@@ -342,7 +342,11 @@ def _work(run_id: int, phase: str) -> None:
         outcome = run_file(kind, data, now=now, actor_id=actor_id, progress=progress)
     except (ImportRejected, UserError) as exc:
         db.session.rollback()
-        lines = exc.problems.lines() if isinstance(exc, ImportRejected) else [str(exc)]
+        if isinstance(exc, ImportRejected):
+            report = exc.problems.report()
+            lines = report.tail + report.shown  # the counts per reason first: kept if cut
+        else:
+            lines = [str(exc)]
         _finish(run_id, FAILED, error="; ".join(lines)[:2000])
         return
     if phase == PREVIEWING:

@@ -13,8 +13,9 @@ from sqlalchemy import String, cast, or_, update
 
 from app.extensions import db
 from app.models import OutboxMessage
+from app.operations.rows import rowcount
 from app.rules.calendar import day_words
-from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, ReminderKind
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, OutboxStatus, ReminderKind
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,22 @@ KEPT_AFTER_CASE_ENDS = (ReminderKind.ANSWER_CONFIRMATION, ReminderKind.ANSWER_DE
 
 
 def _cancel(where, reason: str, now: datetime, **values) -> int:
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "queued", *where)
-        .values(status="cancelled", cancelled_reason=reason[:300], cancelled_at=now, **values)
-        .execution_options(synchronize_session=False)
+    cancelled = rowcount(
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.QUEUED, *where)
+            .values(
+                status=OutboxStatus.CANCELLED,
+                cancelled_reason=reason[:300],
+                cancelled_at=now,
+                **values,
+            )
+            .execution_options(synchronize_session=False)
+        )
     )
-    if result.rowcount:
-        log.info("cancelled %d queued mail(s): %s", result.rowcount, reason)
-    return result.rowcount
+    if cancelled:
+        log.info("cancelled %d queued mail(s): %s", cancelled, reason)
+    return cancelled
 
 
 def cancel_for_case(case_id: int, reason: str, now: datetime) -> int:

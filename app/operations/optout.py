@@ -6,15 +6,17 @@ a salt of its own, so a token made for anything else (a set-password link) is re
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
 from app.models import Contact
-from app.operations.audit import record_audit
+from app.operations.contacts import record_contact_change
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_contact
+from app.rules.vocabulary import EventKind
 
 OPTOUT_SALT = "contact-optout"
 BAD_LINK = (
@@ -37,6 +39,23 @@ def optout_link(contact_id: int, serializer: URLSafeSerializer | None = None) ->
     return f"{base}/optout/{make_optout_token(contact_id, serializer)}"
 
 
+def one_click_link(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
+    """The RFC 8058 one-click URL: a POST opts out at once, a GET shows the confirmation."""
+    return f"{optout_link(contact_id, serializer)}/one-click"
+
+
+def unsubscribe_headers(contact_id: int) -> dict[str, str]:
+    """List-Unsubscribe (the one-click URL and a mailto) and List-Unsubscribe-Post for a mail
+    to this contact, so mail clients offer their own unsubscribe button."""
+    token = make_optout_token(contact_id)
+    address = current_app.config["MAIL_UNSUBSCRIBE_ADDRESS"]
+    mailto = f"mailto:{address}?subject={quote(f'unsubscribe {token}')}"
+    return {
+        "List-Unsubscribe": f"<{one_click_link(contact_id)}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def contact_for_token(token: str) -> Contact:
     """The contact an opt-out token is for; UserError when the token is not ours or unknown."""
     try:
@@ -56,14 +75,13 @@ def opt_out(token: str, now: datetime) -> Contact:
     if contact.opted_out:
         return contact
     contact.opted_out = True
-    cancel_for_contact(contact.id, "the contact opted out of email", now)
+    cancelled = cancel_for_contact(contact.id, "the contact opted out of email", now)
     contact.opted_out_at = now
-    record_audit(
-        "contact_opted_out",
+    record_contact_change(
+        contact,
+        EventKind.CONTACT_OPTED_OUT,
         f"{contact.name} <{contact.email}> of {contact.area.name} opted out of automatic mail",
-        target_type="contact",
-        target_id=contact.id,
         now=now,
-        data={"area": contact.area.code, "email": contact.email},
+        data={"email": contact.email, "cancelled": cancelled},
     )
     return contact

@@ -28,13 +28,16 @@ from app.extensions import db
 from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
+from app.operations.contacts import mark_bouncing
 from app.operations.errors import UserError
+from app.operations.job_runs import record_run
 from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
+from app.operations.optout import unsubscribe_headers
 from app.operations.partnership_links import with_personal_link
 from app.operations.text import without_controls
 from app.operations.users import bodies_to_send
 from app.rules.pause import is_paused
-from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS
+from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, JobName
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class SendSummary:
     skipped: str | None = None  # why nothing was tried, e.g. no MAIL_SERVER
     error: str | None = None  # the mail server's temporary failure that stopped the run
     retry_after: datetime | None = None  # the sender-wide backoff set after `error`
+    smtp_error: str | None = None  # the last delivery error of the run, temporary or not
 
     def line(self) -> str:
         if self.skipped:
@@ -82,8 +86,10 @@ class SendSummary:
 
     @property
     def stalled(self) -> bool:
-        """Nothing was delivered because the mail server failed."""
-        return self.sent == 0 and self.error is not None
+        """Nothing was delivered because of a failure: the mail server's (now or in an earlier
+        run the sender still backs off from) or every message's own."""
+        failing = self.error is not None or self.retry_after is not None or self.failed > 0
+        return self.sent == 0 and failing
 
     def add(self, other: SendSummary) -> None:
         self.claimed += other.claimed
@@ -95,6 +101,7 @@ class SendSummary:
         self.skipped = self.skipped or other.skipped
         self.error = other.error or self.error
         self.retry_after = other.retry_after or self.retry_after
+        self.smtp_error = other.smtp_error or self.smtp_error
 
 
 def message_id_for(key: str) -> str:
@@ -191,29 +198,49 @@ def send_due(
     backoff: timedelta = DEFAULT_BACKOFF,
     lease: timedelta = DEFAULT_LEASE,
     give_up: timedelta = DEFAULT_GIVE_UP,
+    deadline: float | None = None,
 ) -> SendSummary:
     """Deliver one batch of due mail; each outcome is committed on its own.
 
     The first temporary failure (server down, 4xx, a refusal of everything) stops the batch:
-    the untried rest is released without an attempt counted and the whole sender backs off."""
+    the untried rest is released without an attempt counted and the whole sender backs off.
+    The batch also stops, releasing what it has not tried, at half the claim lease or at
+    `deadline` (time.monotonic()), whichever comes first. The run is recorded in job_runs."""
     if not mail_configured():
         return SendSummary(skipped="no MAIL_SERVER is configured: mail stays in the outbox")
+    summary = _send_batch(now, worker, batch, backoff, lease, give_up, deadline)
+    record_run(JobName.SEND, now, error=summary.smtp_error)
+    db.session.commit()
+    return summary
+
+
+def _send_batch(
+    now: datetime,
+    worker: str,
+    batch: int,
+    backoff: timedelta,
+    lease: timedelta,
+    give_up: timedelta,
+    deadline: float | None,
+) -> SendSummary:
     held = sender_backoff()
     if held is not None and held.expires_at > now:
         db.session.commit()
         return SendSummary(
             skipped=f"the mail server failed; the sender waits until "
-            f"{held.expires_at:%Y-%m-%d %H:%M} UTC"
+            f"{held.expires_at:%Y-%m-%d %H:%M} UTC",
+            retry_after=held.expires_at,
         )
     ids = claim_due(now, worker=worker, batch=batch, lease=lease)
     summary = SendSummary(claimed=len(ids))
     if not ids:
         return summary
     messages = _load(ids)
-    opted_out = _opted_out_contacts(messages)
+    contacts = _contacts(messages)
     closed_actions = _closed_actions(messages)
     # Stop well inside the lease so no other sender takes our claims while we still hold them.
-    deadline = time.monotonic() + lease.total_seconds() / 2
+    own_deadline = time.monotonic() + lease.total_seconds() / 2
+    deadline = own_deadline if deadline is None else min(deadline, own_deadline)
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     courier = _Courier()
@@ -222,8 +249,9 @@ def send_due(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
-            gone = _cause_gone(message, closed_actions, now)
-            if message.contact_id in opted_out:
+            contact = contacts.get(message.contact_id)
+            gone = _cause_gone(message, closed_actions, now) or _address_gone(contact)
+            if contact is not None and contact.opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
             elif gone:
@@ -261,15 +289,24 @@ def options_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def send_all_due(
-    now: datetime, *, worker: str, batch: int = 100, max_batches: int = 1000, **options
+    now: datetime,
+    *,
+    worker: str,
+    batch: int = 100,
+    max_batches: int = 1000,
+    budget: timedelta | None = None,
+    **options,
 ) -> SendSummary:
     """Send batches until nothing is due (failures wait for their backoff, so this ends).
 
-    Retry settings not given come from the app config (see `options_from_config`)."""
+    With a `budget` the run stops within it (the scheduler's send job: inside its lease),
+    giving back what it has not tried. Retry settings not given come from the app config
+    (see `options_from_config`)."""
     options = {**options_from_config(current_app.config), **options}
+    deadline = None if budget is None else time.monotonic() + budget.total_seconds()
     total = SendSummary()
     for _ in range(max_batches):
-        summary = send_due(now, worker=worker, batch=batch, **options)
+        summary = send_due(now, worker=worker, batch=batch, deadline=deadline, **options)
         total.add(summary)
         if summary.skipped or summary.claimed == 0 or summary.released or summary.error:
             break
@@ -321,12 +358,21 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     return list(db.session.scalars(query))
 
 
-def _opted_out_contacts(messages: Sequence[OutboxMessage]) -> set[int]:
+def _contacts(messages: Sequence[OutboxMessage]) -> dict[int, Contact]:
+    """The contacts these messages go to, by id (one query).
+
+    They stay in the session: a bounce marked during the batch changes the same objects, so
+    the messages after it see it."""
     contact_ids = {m.contact_id for m in messages if m.contact_id is not None}
     if not contact_ids:
-        return set()
-    query = select(Contact.id).where(Contact.id.in_(contact_ids), Contact.opted_out.is_(True))
-    return set(db.session.scalars(query))
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+
+
+def _address_gone(contact: Contact | None) -> str | None:
+    if contact is not None and contact.bouncing_at is not None:
+        return f"the address {contact.email} bounces"
+    return None
 
 
 def _action_id(key: str) -> int | None:
@@ -407,9 +453,13 @@ def _deliver_one(
         courier.deliver(_mail_for(message, now))
     except Exception as error:  # any failure is recorded on the row
         reason = _describe(error)
+        summary.smtp_error = reason
         if _permanent(error):
             log.warning("Outbox: message %s refused for good: %s", message.id, reason)
             _give_up(message, now, reason)
+            bounce = _refused_address(error)
+            if bounce is not None and message.contact_id is not None:
+                mark_bouncing(message.contact_id, bounce, now, outbox_id=message.id)
             summary.failed += 1
             return True
         summary.error = reason
@@ -441,6 +491,7 @@ def _deliver_one(
 
 def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
     message.status = "failed"
+    message.failed_at = now
     message.last_error = reason
     message.next_attempt_at = None
     if message.case is not None:
@@ -471,6 +522,8 @@ def _mail_for(message: OutboxMessage, now: datetime) -> Message:
     )
     # Flask-Mail adds its own random Message-ID; ours is stable across resends.
     mail.msgId = message_id_for(message.key)
+    if message.contact_id is not None:
+        mail.extra_headers = unsubscribe_headers(message.contact_id)  # RFC 8058 one-click
     return mail
 
 
@@ -498,6 +551,29 @@ def _about_the_message(code: int, text: bytes | str) -> bool:
     if match:
         return match.group(2) in (b"1", b"2", b"6")
     return code in (550, 551, 553)
+
+
+def _refused_address(error: Exception) -> str | None:
+    """The server's reply when a permanent refusal is of the recipient's address (a bounce).
+
+    Called for permanent errors only: a refused RCPT TO, or a DATA reply of class 5.1
+    (address) from a server that refuses recipients only after the message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = error.recipients.values()
+    elif isinstance(error, smtplib.SMTPDataError):
+        raw = error.smtp_error if isinstance(error.smtp_error, bytes) else b""
+        match = _ENHANCED.match(raw)
+        if not (match and match.group(2) == b"1"):
+            return None
+        replies = [(error.smtp_code, error.smtp_error)]
+    else:
+        return None
+    return "; ".join(f"{code} {_reply_text(text)}" for code, text in replies)
+
+
+def _reply_text(text: bytes | str) -> str:
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return without_controls(raw)
 
 
 def _permanent(error: Exception) -> bool:
@@ -550,7 +626,9 @@ class _Courier:
             self.connection = connection
         try:
             self.connection.send(message)
-        except (smtplib.SMTPServerDisconnected, OSError):
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            raise  # the server answered (a refused recipient): the connection is still good
+        except OSError:  # disconnected, timed out, reset (SMTPException is an OSError too)
             self._drop()
             raise
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Case, PartnershipAnswer, User
@@ -45,6 +45,7 @@ from app.rules.vocabulary import (
     AnswerStatus,
     EventKind,
     Owner,
+    UserRole,
 )
 from app.settings import criteria_thresholds
 
@@ -165,20 +166,32 @@ def clean_rows(rows: Sequence[ProposedRow], recorded_ids: set[str]) -> list[Prop
 # --- the contact's answers --------------------------------------------------------------------
 
 
-def _store(answer: PartnershipAnswer, access: LinkAccess) -> Submitted | None:
-    """Insert the answer; None if a concurrent request with the same form key won."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(answer)
-            db.session.flush()
-    except IntegrityError:
-        return _already_sent(answer.form_key, access)
-    return None
+def _store(answer: PartnershipAnswer, access: LinkAccess) -> Submitted:
+    """Insert the answer, or find the one a concurrent request with the same form key stored
+    first (INSERT ... ON CONFLICT DO NOTHING: no savepoint, which SQLite's driver would turn
+    into an early commit)."""
+    columns = PartnershipAnswer.__table__.columns
+    values = {c.key: getattr(answer, c.key) for c in columns if c.key != "id"}
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(PartnershipAnswer)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["form_key"])
+        .returning(PartnershipAnswer.id)
+    )
+    new_id = db.session.execute(statement).scalar()
+    if new_id is None:
+        done = _already_sent(answer.form_key, access)
+        if done is None:  # pragma: no cover - the conflicting row is committed by then
+            raise UserError("Your answer could not be saved; please send it again.")
+        return done
+    return Submitted(db.session.get_one(PartnershipAnswer, new_id), duplicate=False)
 
 
 def _new_answer(access: LinkAccess, case: Case, kind: str, form_key: str, now: datetime):
     return PartnershipAnswer(
-        case=case,
+        case_id=case.id,
         contact_id=access.contact.id,
         contact_name=access.contact.name,
         contact_email=access.contact.email,
@@ -187,7 +200,11 @@ def _new_answer(access: LinkAccess, case: Case, kind: str, form_key: str, now: d
         form_key=form_key,
         submitted_at=now,
         rows=[],
+        action_id=None,
         comment="",
+        proposed_due_on=None,
+        decided_at=None,
+        decided_by_id=None,
         decision_message="",
     )
 
@@ -236,8 +253,10 @@ def submit_membership(
         {"person_id": r.person_id, "name": r.name, "resident": r.resident, "role": r.role}
         for r in rows
     ]
-    if (done := _store(answer, access)) is not None:
-        return done
+    stored = _store(answer, access)
+    if stored.duplicate:
+        return stored
+    answer = stored.answer
     replaced = _supersede(case, answer, seen, now)
     evaluation = proposed_evaluation(rows)
     message = (
@@ -311,10 +330,17 @@ def submit_action_done(
     answer = _new_answer(access, case, AnswerKind.ACTION_DONE, form_key, now)
     answer.action_id, answer.comment = action.id, comment
     answer.status, answer.decided_at = AnswerStatus.ACCEPTED, now
-    if (done := _store(answer, access)) is not None:
-        return done
+    stored = _store(answer, access)
+    if stored.duplicate:
+        return stored
+    answer = stored.answer
     mark_action_done(
-        case, action, now=now, actor_id=None, words=f" Reported by {access.contact.name}."
+        case,
+        action,
+        now=now,
+        actor_id=None,
+        words=f" Reported by {access.contact.name}.",
+        data={"contact_name": access.contact.name, "answer_id": answer.id},
     )
     message = (
         f"{answer.contact_name} reported “{action.description}” done: {comment}"
@@ -344,8 +370,10 @@ def submit_more_time(
         raise InvalidInput(errors)
     answer = _new_answer(access, case, AnswerKind.MORE_TIME, form_key, now)
     answer.action_id, answer.comment, answer.proposed_due_on = action.id, why, due_on
-    if (done := _store(answer, access)) is not None:
-        return done
+    stored = _store(answer, access)
+    if stored.duplicate:
+        return stored
+    answer = stored.answer
     message = (
         f"{answer.contact_name} asks for more time for “{action.description}”: until"
         f" {day_words(due_on)} instead of {day_words(action.due_on)}, because: {why}"
@@ -419,7 +447,7 @@ def accept_membership(answer: PartnershipAnswer, actor: User, now: datetime) -> 
     origin = f"proposed by {answer.contact_name} on {day_words(sent_on)}, accepted"
     result = update_membership(case, entries_for(answer), actor, now, on=sent_on, origin=origin)
     _decided(answer, AnswerStatus.ACCEPTED, actor, now, "")
-    if result.outcome == "nothing_changed":
+    if result.outcome == "nothing_changed":  # update_membership stored nothing
         record_event(
             case,
             EventKind.ANSWER_ACCEPTED,
@@ -485,6 +513,7 @@ def accept_more_time(answer: PartnershipAnswer, actor: User, now: datetime) -> N
         data={"answer_id": answer.id, "action_id": action.id},
     )
     answer_mail.tell_decision(answer, now, words)
+    log.info("partnership answer %s (more time) accepted by user %s", answer.id, actor.id)
 
 
 def reopen(answer: PartnershipAnswer, message: str, actor: User, now: datetime) -> None:
@@ -498,10 +527,11 @@ def reopen(answer: PartnershipAnswer, message: str, actor: User, now: datetime) 
     reopen_action(answer.case, action, actor=actor, now=now, reason=message)
     _decided(answer, AnswerStatus.DECLINED, actor, now, message)
     answer_mail.tell_decision(answer, now, message)
+    log.info("partnership answer %s: action %s reopened by user %s", answer.id, action.id, actor.id)
 
 
 def _check_rep(case: Case, actor: User) -> None:
-    if actor.role != "programme" and case.rep_id != actor.id:
+    if actor.role != UserRole.PROGRAMME and case.rep_id != actor.id:
         raise UserError("This case is not assigned to you.")
 
 

@@ -83,6 +83,7 @@ def resume_reminders(
     if not is_paused(case.reminders_paused_until, now):
         raise UserError("The reminders of this case are not paused.")
     until = case.reminders_paused_until
+    assert until is not None  # is_paused is false without a date
     case.reminders_paused_until = None
     case.reminders_paused_reason = None
     record_event(

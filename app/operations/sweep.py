@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from jinja2 import Environment
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, CaseEvent, Contact, OutboxMessage, User
 from app.operations.casework import record_event
+from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
 from app.operations.partnership_links import LINK_PLACEHOLDER
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
-from app.rules.criteria import Thresholds
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.reminders import (
     ActionFacts,
@@ -46,6 +48,8 @@ from app.rules.vocabulary import (
     STATUS_WORDS,
     SUPPORT_WORDS,
     EventKind,
+    JobName,
+    ReminderKind,
 )
 from app.settings import criteria_thresholds
 
@@ -55,6 +59,8 @@ BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
 NOTICE_KINDS = ("assigned", "escalated", "returned")
 NEWS_KINDS = ("opened", "escalated", "returned")
+# An assigned event whose rep was told in a list of new cases (bulk change, handover).
+_LISTED = CaseEvent.data["notice"].as_string() == ReminderKind.NEW_CASES.value
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
 CONFIG_KEYS = {
     "REMINDER_DUE_SOON_DAYS": "due_soon_days",
@@ -98,7 +104,9 @@ def plural(n: int, noun: str) -> str:
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
-    values = {name: int(config[key]) for key, name in CONFIG_KEYS.items() if key in config}
+    values: dict[str, Any] = {
+        name: int(config[key]) for key, name in CONFIG_KEYS.items() if key in config
+    }
     return Settings(programme_email=config.get("PROGRAMME_TEAM_EMAIL") or None, **values)
 
 
@@ -143,6 +151,7 @@ def _sweep(now: datetime, settings: Settings | None, *, per_case: bool) -> Sweep
     inserted = _enqueue(fresh, MailRenderer(settings), now)
     summary.already_queued += len(fresh) - len(inserted)
     summary.enqueued.update(r.kind for r in fresh if r.key in inserted)
+    record_run(JobName.SWEEP, now)
     return summary
 
 
@@ -289,24 +298,41 @@ def load_case_facts(
         actions[case_id].append(ActionFacts(*values))
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
     for area_id, *values in db.session.execute(
-        select(Contact.area_id, Contact.id, Contact.name, Contact.email, Contact.opted_out)
+        select(
+            Contact.area_id,
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Contact.opted_out,
+            Contact.bouncing_at.is_not(None),
+        )
         .join(Case, Case.area_id == Contact.area_id)
         .where(*scope)
         .order_by(Contact.id)
     ):
         contacts[area_id].append(ContactFacts(*values))
-    notices: dict[tuple[int, str], datetime] = {
-        (case_id, kind): at
-        for case_id, kind, at in db.session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, func.max(CaseEvent.created_at))
-            .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
-            .group_by(CaseEvent.case_id, CaseEvent.kind)
+    notices: dict[tuple[int, str], datetime] = {}
+    listed: set[int] = set()  # cases whose latest assignment was told in a list of new cases
+    for case_id, kind, at, listed_at in db.session.execute(
+        select(
+            CaseEvent.case_id,
+            CaseEvent.kind,
+            func.max(CaseEvent.created_at),
+            func.max(sql_case((_LISTED, CaseEvent.created_at))),
         )
-    }
-    return [_facts(row, support.get(row[0]), actions, contacts, notices, now) for row in rows]
+        .where(CaseEvent.case_id.in_(open_ids), CaseEvent.kind.in_(NOTICE_KINDS))
+        .group_by(CaseEvent.case_id, CaseEvent.kind)
+    ):
+        notices[(case_id, kind)] = at
+        if kind == "assigned" and listed_at is not None and listed_at >= at:
+            listed.add(case_id)
+    return [
+        _facts(row, support.get(row[0]), actions, contacts, notices, now, row[0] in listed)
+        for row in rows
+    ]
 
 
-def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
+def _facts(row, support, actions, contacts, notices, now, listed=False) -> CaseFacts:
     (
         case_id,
         status,
@@ -343,6 +369,7 @@ def _facts(row, support, actions, contacts, notices, now) -> CaseFacts:
         rep_name=rep_name,
         rep_email=rep_email,
         assigned_at=notices.get((case_id, "assigned")) or created_at,
+        assignment_listed=listed,
         escalated_count=escalated_count or 0,
         escalated_at=notices.get((case_id, "escalated")) or _midnight(last_escalated_on),
         returned_on=returned_on,
@@ -415,15 +442,39 @@ def _enqueue(reminders: Sequence[Reminder], renderer: MailRenderer, now: datetim
     return inserted
 
 
-class MailRenderer:
-    """Renders reminders into outbox rows with the app's Jinja environment (HTML autoescaped).
+def mail_environment(app: Flask) -> Environment:
+    """The app's templates, filters and autoescaping (HTML escaped, text not), without the
+    page globals (url_for, request, the vocabulary…): a mail's context is all it needs, and
+    Jinja copies the globals into every render, twice per mail. Made once per app."""
+    env = app.extensions.get("mail_jinja")
+    if env is None:
+        pages = app.jinja_env
+        env = Environment(
+            loader=pages.loader,
+            autoescape=pages.autoescape,
+            undefined=pages.undefined,
+            auto_reload=pages.auto_reload,
+            keep_trailing_newline=pages.keep_trailing_newline,
+            trim_blocks=pages.trim_blocks,
+            lstrip_blocks=pages.lstrip_blocks,
+        )
+        env.filters.update(pages.filters)
+        env.globals.clear()
+        app.extensions["mail_jinja"] = env
+    return env
 
-    Templates and opt-out links are made once per sweep, not once per mail: a first sweep
-    over a large programme renders tens of thousands of mails."""
+
+class MailRenderer:
+    """Renders reminders into outbox rows with the app's mail templates (HTML autoescaped).
+
+    Templates, opt-out links and what a mail says about its case are made once per sweep,
+    not once per mail: a first sweep over a large programme renders tens of thousands."""
 
     def __init__(self, settings: Settings) -> None:
         config = current_app.config
-        self.env = current_app.jinja_env
+        self.env = mail_environment(current_app._get_current_object())
+        self.thresholds = criteria_thresholds()
+        self.cases: dict[int, dict[str, Any]] = {}
         self.base = config["BASE_URL"].rstrip("/")
         self.shared = {
             "support_email": config["SUPPORT_EMAIL"],
@@ -443,34 +494,39 @@ class MailRenderer:
         self.links: dict[int, str] = {}
         self.templates: dict[str, Any] = {}
 
-    @property
-    def thresholds(self) -> Thresholds:
-        return criteria_thresholds()
-
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
             self.links[contact_id] = optout_link(contact_id, self.serializer)
         return self.links[contact_id]
 
     def context(self, reminder: Reminder) -> dict[str, Any]:
-        case = reminder.case
         return {
-            **self.shared,
+            **self.about_case(reminder.case),
             "reminder": reminder,
-            "case": case,
             "action": reminder.action,
             "contact": reminder.contact,
             "data": reminder.data,
-            "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
-            "general_offer": bool(case and not case.support),
-            "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
             "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
-            "last_activity_on": london_date(case.last_activity_at) if case else None,
-            # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
-            # "one member leaving would put you under criteria" (the partnership's).
-            "distance_it": self.distance(case, "it"),
-            "distance_you": self.distance(case, "you"),
         }
+
+    def about_case(self, case) -> dict[str, Any]:
+        """The shared values and what every mail of `case` says about it (made once a case)."""
+        key = case.case_id if case is not None else None
+        found = self.cases.get(key)
+        if found is None:
+            found = self.cases[key] = {
+                **self.shared,
+                "case": case,
+                "support": (case.support or GENERAL_OFFER) if case else GENERAL_OFFER,
+                "general_offer": bool(case and not case.support),
+                "case_url": f"{self.base}/cases/{case.case_id}" if case else None,
+                "last_activity_on": london_date(case.last_activity_at) if case else None,
+                # Distance to criteria in words: "needs 2 more members, …" (the rep's mail) or
+                # "one member leaving would put you under criteria" (the partnership's).
+                "distance_it": self.distance(case, "it"),
+                "distance_you": self.distance(case, "you"),
+            }
+        return found
 
     def distance(self, case, subject: str) -> str | None:
         """A sentence on what would bring the area back, or how close it is to falling under."""
@@ -510,6 +566,20 @@ class MailRenderer:
         }
 
 
+def _new_cases_subject(data) -> str:
+    cases, areas = len(data["cases"]), len(data["areas"])
+    if data.get("handed_over_by"):
+        parts = [plural(n, word) for n, word in ((areas, "area"), (cases, "open case")) if n]
+        return f"Handed over to you from {data['handed_over_by']}: {' and '.join(parts)}"
+    return f"{plural(cases, 'case')} assigned to you"
+
+
+def enqueue_now(reminders: Sequence[Reminder], now: datetime) -> set[str]:
+    """Render and enqueue mail made outside a sweep (a rep's list of new cases) in the
+    caller's transaction; returns the keys inserted."""
+    return _enqueue(reminders, MailRenderer(settings_from_config(current_app.config)), now)
+
+
 def moment_words(moment: datetime | None) -> str:
     """A moment in London: '25 Nov 2026 at 10:00'."""
     return london_moment_words(moment, " at ")
@@ -535,6 +605,7 @@ def subject(reminder: Reminder) -> str:
         ),
         "checkin": lambda: f"How is your partnership's membership? Please send an update – {area}",
         "new_case": lambda: f"New case assigned to you: {area}",
+        "new_cases": lambda: _new_cases_subject(data),
         "stale": lambda: f"No activity on the case for {area}: time for a follow-up",
         "escalated": lambda: f"Escalated: {area} is under criteria again",
         "returned": lambda: f"Returned within criteria: {area}",

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import RecoveryCode, User
 from app.operations.audit import record_audit
 from app.operations.errors import UserError
+from app.operations.rows import rowcount
 from app.operations.users import password_matches
 from app.rules.two_factor import (
     RECOVERY_ALPHABET,
@@ -93,11 +94,12 @@ def check_code(user: User, typed: str, *, now: datetime) -> str | None:
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(
+    left = db.session.scalar(
         select(func.count())
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
+    return int(left or 0)
 
 
 def turn_off(user: User, proof: str, *, now: datetime) -> None:
@@ -158,7 +160,7 @@ def _spend_step(user: User, code: str, now: datetime) -> bool:
         .values(totp_last_step=step)
         .execution_options(synchronize_session="fetch")
     )
-    return spent.rowcount == 1
+    return rowcount(spent) == 1
 
 
 def _spend_recovery(user: User, code: str, now: datetime) -> bool:
@@ -172,7 +174,7 @@ def _spend_recovery(user: User, code: str, now: datetime) -> bool:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:
+    if rowcount(spent) != 1:
         return False
     left = recovery_codes_left(user)
     _audit(

@@ -11,9 +11,9 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
-from app.models import Area, Case, Contact, Snapshot, User
+from app.models import Area, AuditEntry, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
-from app.rules.vocabulary import FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
+from app.rules.vocabulary import CONTACT_EVENT_KINDS, FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
 
 PER_PAGE = 50
 AREA_FLAGS = {
@@ -22,12 +22,27 @@ AREA_FLAGS = {
     "within": "Within criteria",
     "no_data": "No membership figures yet",
 }
-AREA_SORTS = {
-    "code": "Area code",
-    "name": "Area name",
-    "flag": "Most concerning first",
-    "members": "Fewest members first",
+# Sortable columns of the areas list; a sort is a column, or '-' and a column for descending.
+AREA_SORT_COLUMNS = {
+    "code": "Area",
     "rep": "Rep",
+    "members": "Members / residents",
+    "flag": "Current evaluation",
+    "as_of": "As of",
+}
+AREA_SORTS = {
+    "code": "Area code, A to Z",
+    "-code": "Area code, Z to A",
+    "name": "Area name, A to Z",
+    "-name": "Area name, Z to A",
+    "flag": "Most concerning first",
+    "-flag": "Least concerning first",
+    "members": "Fewest members first",
+    "-members": "Most members first",
+    "rep": "Rep, A to Z",
+    "-rep": "Rep, Z to A",
+    "as_of": "Oldest figures first",
+    "-as_of": "Newest figures first",
 }
 
 
@@ -85,15 +100,13 @@ class AreaRow:
 
 def seen_by_rep(rep_id: int):
     """A rep sees the areas they are the rep of and the area of every case assigned to them
-    (a case assigned from the unassigned queue leaves the area's own rep unchanged)."""
+    (a case assigned from the unassigned queue leaves the area's own rep unchanged).
+
+    The case side is an uncorrelated IN: their cases are found once by the rep_id index,
+    not probed again for every area."""
     assigned_case = aliased(Case)
-    assigned = (
-        select(assigned_case.id)
-        .where(assigned_case.area_id == Area.id, assigned_case.rep_id == rep_id)
-        .correlate(Area)
-        .exists()
-    )
-    return or_(Area.rep_id == rep_id, assigned)
+    assigned = select(assigned_case.area_id).where(assigned_case.rep_id == rep_id)
+    return or_(Area.rep_id == rep_id, Area.id.in_(assigned))
 
 
 def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
@@ -114,24 +127,35 @@ def _filtered(query: Select, f: AreaFilters, viewer: User) -> Select:
     return query
 
 
-def _ordered(query: Select, sort: str) -> Select:
-    if sort == "name":
-        return query.order_by(Area.name, Area.code)
-    if sort == "flag":
-        rank = case(
+def _area_sort_key(column: str):
+    if column == "flag":
+        return case(
             (Area.current_flag == Flag.UNDER_CRITERIA, 0),
             (Area.current_flag == Flag.AT_THRESHOLD, 1),
             (Area.current_snapshot_on.is_(None), 3),
             else_=2,
         )
-        return query.order_by(rank, Area.current_members, Area.code)
-    if sort == "members":
-        return query.order_by(
-            case((Area.current_members.is_(None), 1), else_=0), Area.current_members, Area.code
-        )
-    if sort == "rep":
-        return query.order_by(case((User.name.is_(None), 1), else_=0), User.name, Area.code)
-    return query.order_by(Area.code)
+    return {
+        "code": Area.code,
+        "name": Area.name,
+        "members": Area.current_members,
+        "rep": User.name,
+        "as_of": Area.current_snapshot_on,
+    }[column]
+
+
+def _ordered(query: Select, sort: str) -> Select:
+    """Order by the chosen sort, empty values last either way; ties by members (for the flag)
+    and area code, so the order is stable across pages."""
+    column = sort.removeprefix("-")
+    key = _area_sort_key(column)
+    direction = key.desc() if sort.startswith("-") else key.asc()
+    ties = [Area.current_members, Area.code] if column == "flag" else [Area.code]
+    if column == "code":
+        return query.order_by(direction)
+    if column in ("members", "rep", "as_of"):
+        return query.order_by(case((key.is_(None), 1), else_=0), direction, *ties)
+    return query.order_by(direction, *ties)
 
 
 def area_page(
@@ -197,6 +221,30 @@ class AreaDetail:
     snapshots: list[Snapshot]  # newest first
     cases: list[Case]  # newest first, with their reps loaded
     contacts: list[Contact]
+    contact_changes: list[AuditEntry]  # bounces, new addresses, opt-outs and back, newest first
+
+
+CONTACT_HISTORY_LIMIT = 50
+
+
+def contact_changes(contact_ids: list[int], limit: int = CONTACT_HISTORY_LIMIT) -> list[AuditEntry]:
+    """The audit entries of these contacts' address and consent changes, newest first, with
+    their actors (one query)."""
+    if not contact_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor))
+            .where(
+                AuditEntry.target_type == "contact",
+                AuditEntry.target_id.in_(contact_ids),
+                AuditEntry.action.in_(CONTACT_EVENT_KINDS),
+            )
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def area_history(area_id: int) -> list[Snapshot]:
@@ -215,7 +263,8 @@ def area_history(area_id: int) -> list[Snapshot]:
 
 
 def area_detail(area: Area) -> AreaDetail:
-    """What the area page shows: three queries (snapshots, cases with reps, contacts)."""
+    """What the area page shows: four queries (snapshots, cases with reps, contacts, their
+    changes)."""
     cases = list(
         db.session.scalars(
             select(Case)
@@ -227,4 +276,5 @@ def area_detail(area: Area) -> AreaDetail:
     contacts = list(
         db.session.scalars(select(Contact).where(Contact.area_id == area.id).order_by(Contact.id))
     )
-    return AreaDetail(area, area_history(area.id), cases, contacts)
+    changes = contact_changes([c.id for c in contacts])
+    return AreaDetail(area, area_history(area.id), cases, contacts, changes)

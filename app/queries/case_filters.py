@@ -15,12 +15,40 @@ from app.rules.calendar import london_date
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
 from app.settings import stale_after_days
 
+# The case list's orders: 'urgency' (the default) and 'activity' are named orders; every other
+# key is a sortable column, ascending, or descending with a leading '-' (MOJ sortable table).
+SORT_COLUMNS = {
+    "area": "Area",
+    "case": "Case",
+    "flag": "Flag and reasons",
+    "status": "Status",
+    "rep": "Rep",
+    "members": "Members / residents",
+    "opened": "Opened",
+    "returned": "Returned",
+    "overdue": "Overdue actions",
+}
 SORTS = {
     "urgency": "Most urgent first",
+    "activity": "Least recently touched",
+    "area": "Area code, A to Z",
+    "-area": "Area code, Z to A",
+    "case": "Case number, lowest first",
+    "-case": "Case number, highest first",
+    "flag": "Flag, under criteria first",
+    "-flag": "Flag, at threshold first",
+    "status": "Status, new first",
+    "-status": "Status, closed first",
+    "rep": "Rep, A to Z",
+    "-rep": "Rep, Z to A",
+    "members": "Fewest members first",
+    "-members": "Most members first",
     "opened": "Oldest first",
     "-opened": "Newest first",
-    "area": "Area code",
-    "activity": "Least recently touched",
+    "returned": "Returned, earliest first",
+    "-returned": "Returned, latest first",
+    "overdue": "Fewest overdue actions first",
+    "-overdue": "Most overdue actions first",
 }
 _DATE_FIELDS = (
     "opened_from",

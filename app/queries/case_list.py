@@ -15,7 +15,7 @@ from app.models import Action, ActionPlan, Area, Case, User
 from app.queries import freshness
 from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
 from app.rules.calendar import london_date
-from app.rules.vocabulary import OPEN_STATUSES, ActionStatus
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, ActionStatus
 
 PER_PAGE = 50
 
@@ -63,22 +63,47 @@ def overdue_count(now: datetime):
     )
 
 
+_MAY_BE_EMPTY = ("rep", "members", "returned")
+
+
+def _sort_key(column: str, now: datetime):
+    """The SQL expression a case-list column sorts by (ranks for flags and statuses)."""
+    if column == "flag":
+        return case({flag: rank for rank, flag in enumerate(FLAGS)}, value=Case.flag, else_=9)
+    if column == "status":
+        return case({s: rank for rank, s in enumerate(STATUSES)}, value=Case.status, else_=9)
+    if column == "overdue":
+        return overdue_count(now)
+    return {
+        "area": Area.code,
+        "case": Case.id,
+        "rep": User.name,
+        "members": Area.current_members,
+        "opened": Case.opened_on,
+        "returned": Case.returned_on,
+    }[column]
+
+
 def _order(query: Select, sort: str, now: datetime) -> Select:
-    if sort == "opened":
-        return query.order_by(Case.opened_on, Case.id)
-    if sort == "-opened":
-        return query.order_by(Case.opened_on.desc(), Case.id.desc())
-    if sort == "area":
-        return query.order_by(Area.code, Case.id)
+    """Order by the chosen sort; ties in area code, then case number order (a stable order,
+    so pages never repeat or skip a case). Empty values sort last either way."""
     if sort == "activity":
         return query.order_by(Case.last_activity_at, Case.id)
-    # urgency: cases with overdue actions, then escalated ones, then the least recently touched
-    return query.order_by(
-        case((overdue_clause(now), 0), else_=1),
-        case((Case.escalated_count > 0, 0), else_=1),
-        Case.last_activity_at,
-        Case.id,
-    )
+    if sort == "urgency":
+        # cases with overdue actions, then escalated ones, then the least recently touched
+        return query.order_by(
+            case((overdue_clause(now), 0), else_=1),
+            case((Case.escalated_count > 0, 0), else_=1),
+            Case.last_activity_at,
+            Case.id,
+        )
+    column = sort.removeprefix("-")
+    key = _sort_key(column, now)
+    direction = key.desc() if sort.startswith("-") else key.asc()
+    ties = [Case.id] if column in ("area", "case") else [Area.code, Case.id]
+    if column in _MAY_BE_EMPTY:
+        return query.order_by(case((key.is_(None), 1), else_=0), direction, *ties)
+    return query.order_by(direction, *ties)
 
 
 def _rows_query(filters: CaseFilters, now: datetime) -> Select:

@@ -23,6 +23,7 @@ from app.rules.calendar import london_date
 from app.rules.cases import allowed_transitions
 from app.rules.pause import is_paused
 from app.rules.vocabulary import (
+    CONTACT_EVENT_KINDS,
     FLAG_WORDS,
     REASON_WORDS,
     STATUS_WORDS,
@@ -51,9 +52,26 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     ),
     "plan": (
         "Plan & actions",
-        (E.PLAN_UPDATED, E.ACTION_ADDED, E.ACTION_UPDATED, E.ACTION_DONE, E.ACTION_DROPPED),
+        (
+            E.PLAN_UPDATED,
+            E.ACTION_ADDED,
+            E.ACTION_UPDATED,
+            E.ACTION_DONE,
+            E.ACTION_DROPPED,
+            E.ACTION_REOPENED,
+        ),
     ),
-    "contacts": ("Contacts", (E.CONTACT,)),
+    "partnership": (
+        "From the partnership",
+        (
+            E.ANSWER_RECEIVED,
+            E.ANSWER_ACCEPTED,
+            E.ANSWER_DECLINED,
+            E.ANSWER_SUPERSEDED,
+            E.UPDATE_REQUESTED,
+        ),
+    ),
+    "contacts": ("Contacts", (E.CONTACT, *CONTACT_EVENT_KINDS)),
     "notes": ("Notes", (E.NOTE,)),
     # The case's mail itself (the outbox), not its events: see `case_mail`.
     "emails": ("Emails", ()),

@@ -1,10 +1,12 @@
 """Search from the header box: cases, areas, reps, contacts, partnership members and notes.
 
-Plain matching rather than full-text search: each kind is one query with LIKE on lower(column)
-(wildcards in the term escaped), ranked exact match first, then prefix, then contains, limited
-to a page of hits with a window count of all matches. A contains match scans the column: its
-speed is measured in `make bench` (the search row). A rep's search runs through the same
-visibility rules as their pages (`seen_by_rep`, their own cases)."""
+Plain matching rather than full-text search: each kind is one query with a case-insensitive
+LIKE (wildcards in the term escaped), ranked exact match first, then prefix, then contains,
+limited to a page of hits with a window count of all matches. A contains match scans the
+column, so each scan is kept narrow: notes by the event-kind index, members on the people
+table (one row per person); its speed at 10× is in `make bench` (bench/search_speed.py). A
+rep's search runs through the same visibility rules as their pages (`seen_by_rep`, their own
+cases)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, String, case, cast, func, or_, select
 
 from app.extensions import db
-from app.models import Area, Case, CaseEvent, Contact, RosterEntry, Snapshot, User
+from app.models import Area, Case, CaseEvent, Contact, Person, RosterEntry, Snapshot, User
 from app.queries.areas import seen_by_rep
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,11 @@ def _rank(term: str, *columns):
 
 
 def _contains(term: str, *columns):
+    """`term` (lower case) anywhere in any column, ignoring case. SQLite's LIKE already ignores
+    ASCII case, as its lower() does (neither folds other letters), so there the column is
+    matched as it is: no function call per row on the scan."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return or_(*(c.contains(term, autoescape=True) for c in columns))
     return or_(*(func.lower(c).contains(term, autoescape=True) for c in columns))
 
 
@@ -168,16 +175,18 @@ def _contacts(term: str, viewer: User) -> Group:
 
 
 def _members(term: str, viewer: User) -> Group:
-    """Distinct people (per area) on any roster of the area, by name."""
+    """Distinct people (per area) on any roster of the area, by their latest name: matched on
+    the people (one row each), then their roster lines found by index."""
     group = Group("members", "Partnership members")
-    name = func.min(RosterEntry.name)
     query = (
-        select(name, Area.code, Area.name)
+        select(Person.name, Area.code, Area.name)
+        .select_from(Person)
+        .join(RosterEntry, RosterEntry.person_ref == Person.id)
         .join(Snapshot, Snapshot.id == RosterEntry.snapshot_id)
         .join(Area, Area.id == Snapshot.area_id)
-        .where(_contains(term, RosterEntry.name))
-        .group_by(RosterEntry.person_ref, Area.id, Area.code, Area.name)
-        .order_by(func.min(_rank(term, RosterEntry.name)), name, Area.code)
+        .where(_contains(term, Person.name))
+        .group_by(Person.id, Person.name, Area.id, Area.code, Area.name)
+        .order_by(_rank(term, Person.name), Person.name, Area.code)
     )
     if not viewer.is_programme:
         query = query.where(seen_by_rep(viewer.id))

@@ -44,6 +44,11 @@ class ContactFacts:
     name: str
     email: str
     opted_out: bool = False
+    bouncing: bool = False  # the mail server refused the address for good
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email) and not self.opted_out and not self.bouncing
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class CaseFacts:
     rep_name: str | None = None
     rep_email: str | None = None
     assigned_at: datetime | None = None  # when the current rep was assigned
+    assignment_listed: bool = False  # the rep was told in a list of new cases (bulk, handover)
     escalated_count: int = 0
     escalated_at: datetime | None = None  # when the latest escalation was recorded
     returned_on: date | None = None
@@ -119,6 +125,47 @@ class Reminder:
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True)
+class AssignedCase:
+    """A case in a rep's list of newly assigned cases."""
+
+    case_id: int
+    area_code: str
+    area_name: str
+    flag: str
+    opened_on: date
+
+
+def new_cases_notice(
+    rep_id: int,
+    rep_name: str,
+    rep_email: str | None,
+    cases: Sequence[AssignedCase],
+    now: datetime,
+    batch: str,
+    *,
+    areas: Sequence[tuple[str, str]] = (),
+    handed_over_by: str | None = None,
+) -> Reminder | None:
+    """One mail to a rep listing the cases (and areas) a bulk change or a handover gave them;
+    `batch` makes the key unique (e.g. the first and last event ids). None: nothing to say."""
+    if not rep_email or not (cases or areas):
+        return None
+    return Reminder(
+        key=f"new_cases:{rep_id}:{batch}",
+        kind=ReminderKind.NEW_CASES,
+        audience=Owner.REP,
+        recipient=rep_email,
+        recipient_name=rep_name,
+        not_before=now,
+        data={
+            "cases": tuple(sorted(cases, key=lambda c: (c.area_code, c.case_id))),
+            "areas": tuple(sorted(areas)),
+            "handed_over_by": handed_over_by,
+        },
+    )
+
+
 # --- per case -------------------------------------------------------------------------------
 
 
@@ -136,7 +183,7 @@ def due_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[R
 def _partnership_reminders(
     facts: CaseFacts, now: datetime, today: date, settings: Settings
 ) -> list[Reminder]:
-    contacts = [c for c in facts.contacts if not c.opted_out and c.email]
+    contacts = [c for c in facts.contacts if c.reachable]
     if not contacts or is_paused(facts.reminders_paused_until, now):
         return []
     send_at = next_send_time(now)  # partnerships: working days, 09:00-17:00 London
@@ -277,7 +324,11 @@ def _rep_reminders(facts: CaseFacts, now: datetime, settings: Settings) -> list[
                 )
             )
 
-    if facts.rep_id is not None and _fresh(facts.assigned_at, now, settings):
+    if (
+        facts.rep_id is not None
+        and not facts.assignment_listed
+        and _fresh(facts.assigned_at, now, settings)
+    ):
         to_rep(assignment_key(facts.case_id, facts.rep_id), ReminderKind.NEW_CASE)
     stale = stale_repeat(facts.last_activity_at, now, settings)
     if stale:

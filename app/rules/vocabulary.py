@@ -146,6 +146,11 @@ class EventKind(StrEnum):
     UPDATE_REQUESTED = "update_requested"  # the rep asked the partnership for an update
     REMINDERS_PAUSED = "reminders_paused"
     REMINDERS_RESUMED = "reminders_resumed"
+    # A partnership contact's address: also the audit action of the same change.
+    CONTACT_BOUNCING = "contact_bouncing"
+    CONTACT_EMAIL_CHANGED = "contact_email_changed"
+    CONTACT_OPTED_OUT = "contact_opted_out"
+    CONTACT_OPTED_IN = "contact_opted_in"
 
 
 EVENT_KIND_WORDS: dict[str, str] = {
@@ -176,6 +181,10 @@ EVENT_KIND_WORDS: dict[str, str] = {
     EventKind.UPDATE_REQUESTED: "Update requested",
     EventKind.REMINDERS_PAUSED: "Reminders paused",
     EventKind.REMINDERS_RESUMED: "Reminders resumed",
+    EventKind.CONTACT_BOUNCING: "Address bouncing",
+    EventKind.CONTACT_EMAIL_CHANGED: "Contact's email changed",
+    EventKind.CONTACT_OPTED_OUT: "Contact opted out",
+    EventKind.CONTACT_OPTED_IN: "Contact opted back in",
 }
 # Event kinds that are not "activity" for staleness (automatic mail is not casework).
 # A pause's end is about mail, not casework (the sweep records it when the date passes).
@@ -183,6 +192,14 @@ PASSIVE_EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind.EMAIL_SENT,
     EventKind.EMAIL_FAILED,
     EventKind.REMINDERS_RESUMED,
+    EventKind.CONTACT_BOUNCING,
+)
+# Changes to a partnership contact's address or consent (timeline and the area's history).
+CONTACT_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind.CONTACT_BOUNCING,
+    EventKind.CONTACT_EMAIL_CHANGED,
+    EventKind.CONTACT_OPTED_OUT,
+    EventKind.CONTACT_OPTED_IN,
 )
 
 
@@ -267,6 +284,24 @@ OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
 OUTBOX_STATUS_WORDS: dict[str, str] = {s: s.value.capitalize() for s in OutboxStatus}
 
 
+class HealthStatus(StrEnum):
+    """How the mail machinery is doing, for /healthz, `flask health` and the health panels."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # running, but the sweep is late or due mail is waiting
+    DOWN = "down"  # the database cannot be reached
+
+
+class JobName(StrEnum):
+    """A periodic job whose last run is recorded in `job_runs`."""
+
+    SWEEP = "sweep"
+    SEND = "send"
+
+
+JOB_NAMES: tuple[JobName, ...] = tuple(JobName)
+
+
 class ReminderKind(StrEnum):
     """A kind of automatic mail; also the name of its email templates."""
 
@@ -274,6 +309,9 @@ class ReminderKind(StrEnum):
     OVERDUE = "overdue"
     CHECKIN = "checkin"
     NEW_CASE = "new_case"
+    # One mail to a rep listing every case a bulk assignment or a handover gave them; their
+    # assigned events carry {"notice": "new_cases"} so no per-case new_case mail follows.
+    NEW_CASES = "new_cases"
     STALE = "stale"
     ESCALATED = "escalated"
     RETURNED = "returned"
@@ -284,6 +322,7 @@ class ReminderKind(StrEnum):
     ANSWER_NOTICE = "answer_notice"  # to the rep: the partnership answered
     ANSWER_CONFIRMATION = "answer_confirmation"  # to the contact: we have your answer
     ANSWER_DECIDED = "answer_decided"  # to the contact: the rep accepted or declined it
+    BOUNCE_NOTICE = "bounce_notice"  # to the rep: a contact's address refuses mail
 
 
 REMINDER_KINDS: tuple[ReminderKind, ...] = tuple(ReminderKind)
@@ -360,6 +399,7 @@ def template_globals() -> dict[str, object]:
         "ActionStatus": ActionStatus,
         "Owner": Owner,
         "OutboxStatus": OutboxStatus,
+        "HealthStatus": HealthStatus,
         "ReminderKind": ReminderKind,
         "AnswerKind": AnswerKind,
         "AnswerStatus": AnswerStatus,

@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "imports",
     "due",
     "search",
+    "health",
 )
 
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case
+from app.models import Case, OutboxMessage
 from tests.browser.conftest import check_accessibility, sign_in
 from tests.factories import add_snapshot, make_area, make_user
 
@@ -37,6 +37,13 @@ def test_bulk_reassign_of_twenty_with_one_stale(page, live_app):
     page.get_by_role("button", name="Apply to selected").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("19 changed, 1 refused")
     expect(page.locator("#refused")).to_contain_text(f"Case #{stale.id}")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Nina New gets one email listing the cases now assigned to them."
+    )
     db.session.rollback()
     reps = [c.rep_id for c in db.session.scalars(select(Case).order_by(Case.id))]
     assert reps[0] == old.id and set(reps[1:]) == {new.id}
+    notices = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.kind, m.recipient, m.subject) for m in notices] == [
+        ("new_cases", "nina@example.org", "19 cases assigned to you")
+    ]

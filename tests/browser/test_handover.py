@@ -33,7 +33,8 @@ def test_admin_deactivates_a_rep_with_handover(page, live_app):
     page.get_by_label("Who takes over").select_option(label="Sue Successor")
     page.get_by_role("button", name="Yes, deactivate Lee Leaving").click()
     expect(page.get_by_role("status").filter(has_text="moved to")).to_contain_text(
-        "2 areas and 2 open cases moved to Sue Successor."
+        "2 areas and 2 open cases moved to Sue Successor. Sue Successor gets one email"
+        " listing them."
     )
     db.session.rollback()
     assert set(db.session.scalars(select(Case.rep_id))) == {successor.id}

@@ -68,3 +68,27 @@ def test_set_up_from_the_account_page_then_sign_in_with_a_code(page, live_app):
     look_at(page, "account-on")
     page.get_by_role("link", name="Turn off two-factor sign-in…").click()
     look_at(page, "turn-off")
+
+
+def test_an_admin_required_to_use_it_sets_it_up_before_anything_else(page, live_app, live_server):
+    make_user("programme", email="ada@example.org", admin=True, password=PASSWORD, name="Ada")
+    db.session.commit()
+    live_server.app.config["ADMIN_TWO_FACTOR_REQUIRED"] = True
+    try:
+        sign_in(page, "ada@example.org", PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Turn on two-factor sign-in")
+        expect(page.get_by_role("status")).to_contain_text("Administrators must turn on")
+        nav = page.get_by_role("navigation", name="Main")
+        assert nav.get_by_role("link").all_inner_texts() == ["Partnership follow-up"]
+        expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+        look_at(page, "admin-required")
+        page.goto("/admin/users")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Turn on two-factor sign-in")
+        secret = page.locator("#secret").inner_text().replace(" ", "")
+        page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Turn on two-factor sign-in").click()
+        page.get_by_role("link", name="I have kept my codes: continue").click()
+        page.goto("/admin/users")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Users")
+    finally:
+        live_server.app.config["ADMIN_TWO_FACTOR_REQUIRED"] = False

@@ -65,6 +65,33 @@ def test_a_down_server_is_reported_with_its_error_and_exits_non_zero(app, runner
     assert "2 remaining in the outbox." in result.output
     again = runner.invoke(args=["outbox", "send", "--now", now.isoformat()])
     assert "the sender waits until 2026-11-25 10:01 UTC" in again.output
+    assert again.exit_code == 1  # still nothing delivered because of the server's failure
+
+
+def test_a_run_where_every_mail_was_refused_for_good_exits_non_zero(app, runner, smtp_server, now):
+    smtp_server.configure(app)
+    smtp_server.refuse.update({"a@example.org", "b@example.org"})
+    queue_message("a", now=now, recipient="a@example.org")
+    queue_message("b", now=now, recipient="b@example.org")
+    db.session.commit()
+
+    result = runner.invoke(args=["outbox", "send", "--now", now.isoformat()])
+
+    assert result.exit_code == 1
+    assert "Sent 0, failed 2, will retry 0." in result.output
+
+
+def test_a_run_that_delivered_something_exits_0_even_with_a_refusal(app, runner, smtp_server, now):
+    smtp_server.configure(app)
+    smtp_server.refuse.add("a@example.org")
+    queue_message("a", now=now, recipient="a@example.org")
+    queue_message("b", now=now, recipient="b@example.org")
+    db.session.commit()
+
+    result = runner.invoke(args=["outbox", "send", "--now", now.isoformat()])
+
+    assert result.exit_code == 0
+    assert "Sent 1, failed 1, will retry 0." in result.output
 
 
 def test_without_a_mail_server_mail_stays_in_the_outbox(app, runner, now):

@@ -364,3 +364,44 @@ def test_the_sender_puts_a_fresh_working_personal_link_in_each_partnership_mail(
     assert opened == {c.id for c in area.contacts}
     stored = outbox(ReminderKind.UPDATE_REQUEST)[0]
     assert "/partnership/" not in stored.body_text + stored.body_html
+
+
+def test_the_same_form_sent_twice_at_the_same_moment_makes_one_proposal(app, area, now):
+    """Two requests with one form key racing (a double click): one answer, one notice."""
+    import threading
+
+    contact_id = area.contacts[0].id
+    rows, recorded_ids = proposal(area), ids(area)
+    key = answers.new_form_key()
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                from app.models import Contact
+
+                contact = db.session.get(Contact, contact_id)
+                link = access(contact, now)
+                barrier.wait(timeout=10)
+                sent = answers.submit_membership(
+                    link, rows, recorded_ids=recorded_ids, form_key=key, seen=0, now=now
+                )
+                db.session.commit()
+                results.append((sent.answer.id, sent.duplicate))
+            except Exception as exc:  # reported below
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({answer_id for answer_id, _ in results}) == 1
+    assert sorted(duplicate for _, duplicate in results) == [False, True]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(PartnershipAnswer)) == 1
+    assert len(outbox(ReminderKind.ANSWER_NOTICE)) == 1

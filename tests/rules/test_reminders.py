@@ -217,6 +217,12 @@ def test_each_contact_gets_their_own_key_and_opted_out_contacts_get_none():
     assert {r.recipient for r in reminders} == {"chair@example.org", "sec@example.org"}
 
 
+def test_a_bouncing_contact_gets_nothing_and_the_others_still_do():
+    bouncing = ContactFacts(id=12, name="Old", email="old@example.org", bouncing=True)
+    facts = case(contacts=(C9, bouncing), actions=(action(date(2026, 11, 20)),))
+    assert keys(due_reminders(facts, NOW, SETTINGS)) == ["action:42:2026-11-20:overdue:1:c9"]
+
+
 def test_all_contacts_opted_out_means_no_partnership_mail_but_rep_mail_continues():
     facts = case(
         contacts=(replace(C9, opted_out=True),),

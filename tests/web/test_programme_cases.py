@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case
+from app.models import Case, OutboxMessage
 from tests.factories import add_snapshot, make_area, make_user
 from tests.querycount import count_queries
-from tests.web.conftest import login_as, post_form
+from tests.web.conftest import csrf_token, login_as, post_form
 
 
 def sign_in(client, user):
@@ -237,6 +237,45 @@ def test_bulk_assign_changes_each_case_and_refuses_a_stale_one(client, boss):
     assert reps.pop(stale.id) is None and set(reps.values()) == {rep.id}
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "assigned")).all()
     assert sorted(e.case_id for e in events) == sorted(reps)  # one event per changed case
+    # One notice for the rep, listing the four cases (not four notices).
+    assert "Rita Rep gets one email listing the cases now assigned to them." in html
+    (notice,) = db.session.scalars(select(OutboxMessage)).all()
+    assert notice.kind == "new_cases" and notice.subject == "4 cases assigned to you"
+
+
+def _bulk_assign_queries(client, boss, rep, picked: list[Case]) -> int:
+    picks = [f"{c.id}:{c.version}" for c in picked]
+    sign_in(client, boss)
+    data = {"case": picks, "action": "assign", "rep_id": str(rep.id)}
+    data["csrf_token"] = csrf_token(client)
+    with count_queries() as counter:
+        html = client.post("/cases/bulk", data=data).get_data(as_text=True)
+    assert f"{len(picked)} changed, 0 refused" in html
+    return counter.count
+
+
+def test_bulk_result_page_query_count_does_not_grow_with_the_data(client, boss):
+    rep = make_user("rep", name="Rita Rep")
+    counts = []
+    for n in (2, 30):
+        _add_cases(n, [make_user("rep")])  # other cases, not selected
+        picked = [make_area(rep=make_user("rep")) for _ in range(3)]
+        for area in picked:
+            add_snapshot(area, 6, 4, year=2025)
+        db.session.commit()
+        counts.append(_bulk_assign_queries(client, boss, rep, [case_of(a) for a in picked]))
+    assert counts[0] == counts[1]
+
+
+def test_bulk_queries_grow_by_a_fixed_number_per_selected_case(client, boss):
+    """The writes are per case (the change, its event, the old rep's queued mail); the page
+    and the one notice are not."""
+    rita, omar = make_user("rep", name="Rita Rep"), make_user("rep", name="Omar Other")
+    cases = _open_cases(18)
+    first = [_bulk_assign_queries(client, boss, rita, cases[a:b]) for a, b in ((0, 3), (3, 9))]
+    again = [_bulk_assign_queries(client, boss, omar, cases[a:b]) for a, b in ((0, 3), (3, 9))]
+    for three, six in (first, again):
+        assert (six - three) % 3 == 0 and (six - three) // 3 <= 6
 
 
 def test_bulk_close_all_matching_filters_across_pages(client, boss):

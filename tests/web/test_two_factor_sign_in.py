@@ -109,6 +109,16 @@ def test_a_tampered_pending_note_is_not_accepted(client, rep):
     assert response.headers["Location"] == "/sign-in"
 
 
+def test_a_password_change_between_the_steps_ends_the_code_step(client, rep):
+    sign_in(client, "rep@example.org", PASSWORD)
+    user = db.session.get(User, rep.id)
+    user.session_version += 1  # what a password change or deactivation does
+    db.session.commit()
+    response = enter_code(client, code_for(rep, LATER))
+    assert response.headers["Location"] == "/sign-in"
+    assert signed_in_as(client) is None
+
+
 def test_a_used_code_cannot_sign_in_again_within_its_window(client, rep):
     code = code_for(rep, LATER)
     sign_in(client, "rep@example.org", PASSWORD)

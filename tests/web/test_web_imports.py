@@ -357,3 +357,37 @@ def test_web_and_cli_imports_of_the_same_files_give_the_same_programme(
     for n, (kind, text) in enumerate(FILES):
         assert imported(client, kind, text, f"{n}.csv").status == "applied"
     assert _world() == by_cli
+
+
+def _reviews_of(areas: int) -> str:
+    return REVIEW_HEADER + "".join(
+        review_rows(f"BL{n:03d}", 2021, 6, 4) for n in range(1, areas + 1)
+    )
+
+
+def _areas_of(areas: int) -> str:
+    header, _, _rest = AREAS.partition("\n")
+    return header + "\n" + "".join(f"BL{n:03d},Area {n},,,\n" for n in range(1, areas + 1))
+
+
+def test_upload_preview_and_bad_file_pages_query_count_does_not_grow(client, boss):
+    """The upload form (with recent runs), a preview of many case changes and a bad file's
+    error page read in a fixed number of queries, whatever the file and the history."""
+    counts = []
+    for areas in (2, 25):
+        imported(client, "areas", _areas_of(areas))
+        run = preview(client, "reviews", _reviews_of(areas))
+        assert run.status == "previewed", run.error
+        db.session.expire_all()
+        with count_queries() as form_page:
+            assert "Import a file" in client.get("/imports").get_data(as_text=True)
+        with count_queries() as preview_page:
+            html = client.get(f"/imports/{run.id}").get_data(as_text=True)
+        assert html.count("/areas/BL0") >= areas  # every opened case is listed
+        bad = "".join(f"BL{n:03d},2021,P{n},,maybe,member\n" for n in range(areas))
+        with count_queries() as bad_page:
+            assert upload(client, "reviews", REVIEW_HEADER + bad).status_code == 400
+        client.post(f"/imports/{run.id}/discard", data={"csrf_token": csrf_token(client)})
+        settle()
+        counts.append((form_page.count, preview_page.count, bad_page.count))
+    assert counts[0] == counts[1]

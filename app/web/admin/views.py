@@ -228,6 +228,8 @@ def _handover_words(user: User, done) -> str:
             f" {done.areas} area{'s' if done.areas != 1 else ''} and {done.cases} open"
             f" case{'s' if done.cases != 1 else ''} moved to {to}."
         )
+    if done.notified:
+        words += f" {done.successor.name} gets one email listing them."
     return words
 
 

@@ -5,30 +5,38 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import clock
+from app.extensions import db
+from app.models import Contact
 from app.operations.assignment import set_area_rep
+from app.operations.contacts import change_email, opt_back_in
+from app.operations.errors import UserError
 from app.operations.text import parse_count
 from app.queries.areas import (
     AREA_FLAGS,
+    AREA_SORT_COLUMNS,
     AREA_SORTS,
     PER_PAGE,
     AreaFilters,
     area_detail,
     area_history,
     area_page,
+    contact_changes,
 )
 from app.queries.case_list import assignable_users, rep_choices
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.areas import bp
+from app.web.areas.forms import ContactEmailForm, OptInForm
 from app.web.exports import csv_response
-from app.web.listing import without_empty_parameters
+from app.web.listing import FilterTag, filter_tags, sort_headers, without_empty_parameters
 from app.web.programme import display
 from app.web.programme.forms import AreaRepForm, first_error
 from app.web.saving import REFUSED, commit_or_flash
 
+INVALID = 422  # the form is shown again with its errors
 display.register(bp)
 
 
@@ -43,6 +51,7 @@ def index():
         return clean
     filters, errors = AreaFilters.from_args(request.args)
     rows, total, page = area_page(filters, current_user, _page_arg(), PER_PAGE)
+    reps = rep_choices() if current_user.is_programme else []
     return render_template(
         "areas/index.html",
         rows=rows,
@@ -54,8 +63,23 @@ def index():
         errors=[("a-" + field, message) for field, message in errors],
         area_flags=AREA_FLAGS,
         sorts=AREA_SORTS,
-        reps=rep_choices() if current_user.is_programme else [],
+        reps=reps,
+        tags=_filter_tags(filters, dict(reps)),
+        headers=sort_headers("areas.index", filters, AREA_SORT_COLUMNS),
     )
+
+
+def _filter_tags(f: AreaFilters, rep_names: dict[int, str]) -> list[FilterTag]:
+    chosen: list[tuple[str, str]] = []
+    if f.q:
+        chosen.append(("q", f"Area: {f.q}"))
+    if f.flag:
+        chosen.append(("flag", f"Evaluation: {AREA_FLAGS[f.flag]}"))
+    if f.rep == "none":
+        chosen.append(("rep", "No rep"))
+    elif f.rep is not None:
+        chosen.append(("rep", f"Rep: {rep_names.get(int(f.rep), f'user {f.rep}')}"))
+    return filter_tags("areas.index", f, chosen)
 
 
 @bp.get("/areas/<code>")
@@ -129,3 +153,75 @@ def assign_rep(code: str):
         messages = [e.message for e in (change.audit, change.case_event) if e is not None]
         flash(" ".join(messages), "success")
     return redirect(url_for("areas.show", code=code))
+
+
+# --- a partnership contact: change the address, record an opt back in ----------------------
+# The rep of the area (any rep who sees it) and the programme team may do both.
+
+
+def _contact_or_404(area, contact_id: int) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.area_id != area.id:
+        abort(404)
+    return contact
+
+
+def _contact_page(area, contact: Contact, status: int = 200, **forms):
+    forms.setdefault("email_form", ContactEmailForm(formdata=None))
+    forms.setdefault("optin_form", OptInForm(formdata=None))
+    html = render_template(
+        "areas/contact.html",
+        area=area,
+        contact=contact,
+        changes=contact_changes([contact.id]),
+        **forms,
+    )
+    return html, status
+
+
+@bp.get("/areas/<code>/contacts/<int:contact_id>")
+@login_required
+def contact(code: str, contact_id: int):
+    area = area_or_404(code)
+    return _contact_page(area, _contact_or_404(area, contact_id))
+
+
+@bp.post("/areas/<code>/contacts/<int:contact_id>/email")
+@login_required
+def contact_email(code: str, contact_id: int):
+    area = area_or_404(code)
+    contact = _contact_or_404(area, contact_id)
+    form = ContactEmailForm()
+    if not form.validate_on_submit():
+        return _contact_page(area, contact, INVALID, email_form=form)
+    try:
+        changed = change_email(contact, form.email.data, actor=current_user, now=clock.now())
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        form.email.errors = [str(exc)]
+        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, email_form=form)
+    if changed:
+        flash(f"{contact.name}'s email is now {contact.email}: reminders go there.", "success")
+    else:
+        flash(f"That is {contact.name}'s address already: nothing changed.", "info")
+    return redirect(url_for("areas.contact", code=code, contact_id=contact_id), code=303)
+
+
+@bp.post("/areas/<code>/contacts/<int:contact_id>/opt-in")
+@login_required
+def contact_opt_in(code: str, contact_id: int):
+    area = area_or_404(code)
+    contact = _contact_or_404(area, contact_id)
+    form = OptInForm()
+    if not form.validate_on_submit():
+        return _contact_page(area, contact, INVALID, optin_form=form)
+    try:
+        opt_back_in(contact, form.consent.data, actor=current_user, now=clock.now())
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        form.consent.errors = [str(exc)]
+        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, optin_form=form)
+    flash(f"{contact.name} receives reminder emails again.", "success")
+    return redirect(url_for("areas.contact", code=code, contact_id=contact_id), code=303)

@@ -3,7 +3,15 @@ the rule that administrators set it up first when ADMIN_TWO_FACTOR_REQUIRED is o
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from app import clock
@@ -41,18 +49,29 @@ TOOK_TOO_LONG = (
 )
 
 
+def held_for_set_up() -> bool:
+    """Whether the signed-in user may reach only the set-up page (and sign out)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return False  # mail rendered by the scheduler or the CLI has no signed-in user
+    return must_set_up(
+        is_admin=current_user.is_admin,
+        enabled=current_user.two_factor_enabled,
+        required_for_admins=bool(current_app.config.get("ADMIN_TWO_FACTOR_REQUIRED")),
+    )
+
+
 @bp.before_app_request
 def administrators_set_up_two_factor_first():
-    if request.endpoint in OPEN_DURING_SET_UP or not current_user.is_authenticated:
+    if request.endpoint in OPEN_DURING_SET_UP or not held_for_set_up():
         return None
-    required = bool(current_app.config.get("ADMIN_TWO_FACTOR_REQUIRED"))
-    user = current_user
-    if must_set_up(
-        is_admin=user.is_admin, enabled=user.two_factor_enabled, required_for_admins=required
-    ):
-        flash("Administrators must turn on two-factor sign-in before going on.", "info")
-        return redirect(url_for("auth.two_factor_set_up"))
-    return None
+    flash("Administrators must turn on two-factor sign-in before going on.", "info")
+    return redirect(url_for("auth.two_factor_set_up"))
+
+
+@bp.app_context_processor
+def two_factor_hold() -> dict[str, bool]:
+    # base.html shows someone held at set-up only Sign out: every other link would bounce.
+    return {"held_for_two_factor": held_for_set_up()}
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, render_template, request, url_for
 
 from app import clock
+from app.operations.outbox import mail_configured
 from app.queries.case_filters import CaseFilters
 from app.queries.dashboard import dashboard
 from app.queries.freshness import cached
@@ -18,6 +19,7 @@ from app.settings import stale_after_days
 from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
 from app.web.dashboard import bp
+from app.web.health.views import current_health
 
 
 def case_list_url(filters: CaseFilters) -> str:
@@ -61,6 +63,8 @@ def index():
         status_words=STATUS_WORDS,
         flag_words=FLAG_WORDS,
         stale_after_days=stale_after_days(),
+        health=current_health(),
+        mail_configured=mail_configured(),
     )
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app import clock
 from app.extensions import db
 from app.models.imports import BUSY_STATUSES
+from app.operations.csvfile import ProblemReport
 from app.operations.errors import UserError
 from app.operations.import_runs import (
     PROGRESS,
@@ -33,7 +34,6 @@ from app.web.request_checks import accepts_files
 display.register(bp)
 
 KIND_WORDS = {value: words for value, words in KIND_CHOICES}
-MAX_SHOWN_PROBLEMS = 1000  # a page listing more would not help anyone fix the file
 REFRESH_SECONDS = 2
 
 
@@ -41,13 +41,12 @@ def _page_arg() -> int:
     return parse_count(request.args.get("page", "1")) or 1
 
 
-def _upload_page(form: UploadForm, problems: list[str] | None = None, status: int = 200):
+def _upload_page(form: UploadForm, problems: ProblemReport | None = None, status: int = 200):
     recent, _total = import_history(1, per_page=5)
     return render_template(
         "imports/index.html",
         form=form,
-        problems=(problems or [])[:MAX_SHOWN_PROBLEMS],
-        problem_count=len(problems or []),
+        problems=problems,
         column_help=COLUMN_HELP,
         kind_words=KIND_WORDS,
         recent=recent,
@@ -74,9 +73,9 @@ def upload():
             form.kind.data, upload.filename or "", data, actor=current_user, now=clock.now()
         )
     except ImportRejected as exc:
-        lines = exc.problems.lines()
-        form.file.errors = [f"The file has {len(lines)} problem(s); nothing was imported."]
-        return _upload_page(form, lines, status=400)
+        report = exc.problems.report()
+        form.file.errors = [f"The file has {report.total} problem(s); nothing was imported."]
+        return _upload_page(form, report, status=400)
     except UserError as exc:
         form.file.errors = [str(exc)]
         return _upload_page(form, status=409)

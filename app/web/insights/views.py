@@ -79,10 +79,6 @@ class Selection:
         return f"the {n:,} {'area' if n == 1 else 'areas'} " + " and ".join(parts)
 
 
-def _arg(name: str) -> str:
-    return (request.args.get(name) or "").strip()
-
-
 def _year(raw: str) -> int | None:
     """A four-digit review year, or None."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
@@ -99,7 +95,8 @@ def _selection(with_choices: bool = True) -> Selection:
 
 
 def _choose_rep_and_region(sel: Selection, with_choices: bool) -> None:
-    raw_rep, raw_region = _arg("rep_id"), _arg("region")
+    raw_rep = (request.args.get("rep_id") or "").strip()
+    raw_region = (request.args.get("region") or "").strip()
     if with_choices or raw_rep:
         sel.reps = rep_choices()
     if with_choices or raw_region:
@@ -117,13 +114,14 @@ def _choose_rep_and_region(sel: Selection, with_choices: bool) -> None:
 
 
 def _choose_years(sel: Selection) -> None:
+    from_list = "review year from the list."
     choices = (
-        ("year", "year", "Choose a review year from the list."),
-        ("from", "first_year", "Choose the first review year from the list."),
-        ("to", "last_year", "Choose the last review year from the list."),
+        ("year", request.args.get("year"), "year", "Choose a review year from the list."),
+        ("from", request.args.get("from"), "first_year", f"Choose the first {from_list}"),
+        ("to", request.args.get("to"), "last_year", f"Choose the last {from_list}"),
     )
-    for key, attr, message in choices:
-        raw = _arg(key)
+    for key, value, attr, message in choices:
+        raw = (value or "").strip()
         if raw and _year(raw) is None:
             sel.errors.append((key, message))
         elif raw:

@@ -23,6 +23,7 @@ from app.operations.text import parse_count
 from app.queries.outbox import outbox_page
 from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
 from app.web.access import programme_required
+from app.web.health.views import current_health
 from app.web.outbox import bp
 
 STATUS_BADGES = {
@@ -70,6 +71,7 @@ def index():
         listing=listing,
         statuses=OUTBOX_STATUSES,
         mail_configured=mail_configured(),
+        health=current_health(),
     )
 
 

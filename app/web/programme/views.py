@@ -19,7 +19,7 @@ from app.operations.bulk import BULK_ACTIONS, bulk_change
 from app.operations.errors import UserError
 from app.operations.text import parse_count
 from app.operations.versions import ConflictError
-from app.queries.case_filters import SORTS, CaseFilters
+from app.queries.case_filters import SORT_COLUMNS, SORTS, CaseFilters
 from app.queries.case_list import (
     PER_PAGE,
     all_case_rows,
@@ -30,9 +30,10 @@ from app.queries.case_list import (
     unassigned_open_cases,
 )
 from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
+from app.settings import stale_after_days
 from app.web.access import programme_required
 from app.web.exports import csv_response
-from app.web.listing import without_empty_parameters
+from app.web.listing import sort_headers, without_empty_parameters
 from app.web.programme import bp, display
 from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
@@ -79,6 +80,7 @@ def cases():
     rows, total = list_page(filters, now, _page_arg(), PER_PAGE)
     pages = max(1, ceil(total / PER_PAGE))
     page = min(_page_arg(), pages)
+    reps = rep_choices()
     return render_template(
         "programme/cases.html",
         rows=rows,
@@ -92,7 +94,10 @@ def cases():
         statuses=STATUSES,
         flags=FLAGS,
         sorts=SORTS,
-        reps=rep_choices(),
+        reps=reps,
+        tags=display.case_filter_tags(filters, dict(reps)),
+        stale_days=stale_after_days(),
+        headers=sort_headers("programme.cases", filters, SORT_COLUMNS),
         regions=region_choices(),
         users=assignable_users(),
         bulk_actions=BULK_ACTIONS,
