@@ -70,7 +70,10 @@ def assign_case(
     case.rep_id = new_id
     if old is not None:
         cancel_for_old_rep(case.id, old.email, "the case has another rep now", now)
-    data = {"rep_id": new_id, "previous_rep_id": old.id if old is not None else None}
+    data: dict[str, object] = {
+        "rep_id": new_id,
+        "previous_rep_id": old.id if old is not None else None,
+    }
     if listed:
         data["notice"] = ReminderKind.NEW_CASES.value
     event = record_event(

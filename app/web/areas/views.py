@@ -200,7 +200,7 @@ def contact_email(code: str, contact_id: int):
     except UserError as exc:
         db.session.rollback()
         form.email.errors = [str(exc)]
-        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, email_form=form)
+        return _contact_page(area, _contact_or_404(area, contact_id), INVALID, email_form=form)
     if changed:
         flash(f"{contact.name}'s email is now {contact.email}: reminders go there.", "success")
     else:
@@ -222,6 +222,6 @@ def contact_opt_in(code: str, contact_id: int):
     except UserError as exc:
         db.session.rollback()
         form.consent.errors = [str(exc)]
-        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, optin_form=form)
+        return _contact_page(area, _contact_or_404(area, contact_id), INVALID, optin_form=form)
     flash(f"{contact.name} receives reminder emails again.", "success")
     return redirect(url_for("areas.contact", code=code, contact_id=contact_id), code=303)
