@@ -27,6 +27,7 @@ from app.queries.areas import (
     contact_changes,
 )
 from app.queries.case_list import assignable_users, rep_choices
+from app.rules.vocabulary import SnapshotKind
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.areas import bp
 from app.web.areas.forms import ContactEmailForm, OptInForm
@@ -114,7 +115,7 @@ def history_csv(code: str):
         (
             area.code,
             area.name,
-            "annual review" if s.kind == "annual" else "in-year update",
+            "annual review" if s.kind == SnapshotKind.ANNUAL else "in-year update",
             s.review_year,
             s.effective_on.isoformat(),
             s.members,
