@@ -27,6 +27,7 @@ from app.rules.vocabulary import (
     FLAG_WORDS,
     REASON_WORDS,
     STATUS_WORDS,
+    CaseStatus,
     EventKind,
     OutboxStatus,
     SnapshotKind,
@@ -102,13 +103,13 @@ class RosterRow:
 
 # Of the events one snapshot caused, the one that names the entry (most telling first).
 _ENTRY_KINDS = (
-    "membership_updated",
-    "resolved",
-    "escalated",
-    "returned",
-    "opened",
-    "flag_changed",
-    "evaluated",
+    EventKind.MEMBERSHIP_UPDATED,
+    EventKind.RESOLVED,
+    EventKind.ESCALATED,
+    EventKind.RETURNED,
+    EventKind.OPENED,
+    EventKind.FLAG_CHANGED,
+    EventKind.EVALUATED,
 )
 
 
@@ -278,7 +279,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         transitions=tuple(
             t
             for t in allowed_transitions(case.status, user.role)
-            if t not in ("closed", "contacted")
+            if t not in (CaseStatus.CLOSED, CaseStatus.CONTACTED)
         ),
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
