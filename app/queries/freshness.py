@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.models import Action, AuditEntry, Case, CaseEvent, Snapshot, User
 
 T = TypeVar("T")
 VERSIONED = (CaseEvent, AuditEntry, Snapshot, Case, Action, User)
+_MEMO = "app.data_version"
 ENTRIES_PER_NAME = 16  # e.g. the 16 most recent filter choices of the case list
 
 _entries: dict[str, OrderedDict[Hashable, tuple[float, object]]] = {}
@@ -38,9 +39,17 @@ def enabled() -> bool:
 
 
 def data_version() -> tuple:
-    """The newest id of each table in VERSIONED: one query, an index lookup per table."""
+    """The newest id of each table in VERSIONED: one query, an index lookup per table. Read
+    once per GET request (the page cache and a page's cached figures share it); a request
+    that may write reads it afresh each time."""
+    memo = has_request_context() and request.method == "GET"
+    if memo and _MEMO in request.environ:
+        return request.environ[_MEMO]
     columns = [select(func.max(model.id)).scalar_subquery() for model in VERSIONED]
-    return tuple(db.session.execute(select(*columns)).one())
+    version = tuple(db.session.execute(select(*columns)).one())
+    if memo:
+        request.environ[_MEMO] = version
+    return version
 
 
 def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
