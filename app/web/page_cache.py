@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -49,6 +49,8 @@ WRITES_KEY = "_writes"
 FLASHES_KEY = "_flashes"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
+# key -> (stored at, as a timestamp of the app's clock; body; headers). An entry is used from
+# its moment to PAGE_CACHE_SECONDS after it (a clock set back makes it unusable, not older).
 _entries: OrderedDict[Hashable, tuple[float, bytes, list[tuple[str, str]]]] = OrderedDict()
 _lock = threading.Lock()
 _USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
@@ -61,16 +63,17 @@ def cached_page(view: Callable) -> Callable:
     def wrapped(*args: Any, **kwargs: Any):
         if not _usable():
             return view(*args, **kwargs)
-        key = _key()
-        now = time.monotonic()
+        moment = clock.now()
+        key = _key(moment)
+        now = moment.timestamp()
         with _lock:
             hit = _entries.get(key)
-            if hit is not None and hit[0] > now:
+            if hit is not None and hit[0] <= now < hit[0] + _lifetime():
                 _entries.move_to_end(key)
                 return Response(hit[1], status=200, headers=hit[2])
         response = current_app.make_response(view(*args, **kwargs))
         if _storable(response):
-            entry = (now + _lifetime(), response.get_data(), _headers(response))
+            entry = (now, response.get_data(), _headers(response))
             with _lock:
                 _entries[key] = entry
                 _entries.move_to_end(key)
@@ -90,18 +93,18 @@ def _usable() -> bool:
     )
 
 
-def _key() -> Hashable:
+def _key(moment: datetime) -> Hashable:
     session_digest = hashlib.blake2b(
         repr(sorted(session.items())).encode("utf-8", "surrogatepass"), digest_size=16
     ).digest()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     return (
         current_app.config["SQLALCHEMY_DATABASE_URI"],
         request.full_path,
         tuple(getattr(user, name) for name in _USER_COLUMNS),
         session_digest,
         freshness.data_version(),
-        london_date(clock.now()),
+        london_date(moment),
     )
 
 
