@@ -28,7 +28,7 @@ from app.queries.my_cases import my_cases
 from app.rules.calendar import london_day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
-from app.rules.vocabulary import MEMBER_ROLE_WORDS
+from app.rules.vocabulary import MEMBER_ROLE_WORDS, CaseStatus
 from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
@@ -198,7 +198,7 @@ def contact(case_id: int):
     form = ContactForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, contact_form=form)
-    was_new = case.status == "new"
+    was_new = case.status == CaseStatus.NEW
     outcome, _ = _save(
         form,
         lambda: ops.record_contact(
