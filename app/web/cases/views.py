@@ -50,6 +50,7 @@ from app.web.cases.forms import (
 )
 from app.web.form_errors import attach_errors
 from app.web.outbox.views import STATUS_BADGES
+from app.web.page_cache import cached_page
 
 INVALID = 422  # the form is shown again with its errors
 
@@ -69,12 +70,14 @@ def _from_iso_date(value: str) -> date:
 
 @bp.get("/my-cases")
 @login_required
+@cached_page
 def mine():
     return render_template("cases/mine.html", rows=my_cases(current_user, clock.now()))
 
 
 @bp.get("/cases/<int:case_id>")
 @login_required
+@cached_page
 def show(case_id: int):
     case_or_404(case_id)
     return _show(case_id)
