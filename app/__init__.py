@@ -45,6 +45,10 @@ def create_app(config: object | str | None = None) -> Flask:
     _init_bootstrap(app)
 
     from app import models  # noqa: F401  (the whole schema, for Alembic)
+    from app.models.types import add_postgresql_where
+
+    if _on_postgresql(app):
+        add_postgresql_where()
     from app.cli import register_cli
     from app.scheduler import init_scheduler
     from app.web import register_web
@@ -62,6 +66,9 @@ def init_migrations(app: Flask):
     from flask_migrate import Migrate
     from flask_migrate.cli import db as db_group
 
+    from app.models.types import add_postgresql_where
+
+    add_postgresql_where()  # the whole schema, whichever database this app is on
     if "migrate" not in app.extensions:
         Migrate(app, db, directory=os.path.join(ROOT, "migrations"))
     return db_group
@@ -88,6 +95,10 @@ def _init_proxies(app: Flask) -> None:
 
         proxied = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
         app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
+
+
+def _on_postgresql(app: Flask) -> bool:
+    return str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql")
 
 
 def _init_sqlite_timeout(app: Flask) -> None:

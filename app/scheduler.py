@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock as app_clock
 from app.extensions import db
 from app.models import SchedulerLease
+from app.operations.rows import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def acquire_lease(name: str, holder: str, now: datetime, ttl: timedelta) -> bool
         .values(holder=holder, expires_at=expires, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if renewed.rowcount == 1:
+    if rowcount(renewed) == 1:
         db.session.commit()
         return True
     db.session.rollback()

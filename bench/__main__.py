@@ -26,6 +26,7 @@ from bench.mail_speed import measure_mail_speed
 from bench.measure import (
     Bench,
     empty_outbox,
+    measure_demo_generator,
     measure_import,
     measure_insights,
     measure_outbox,
@@ -245,6 +246,7 @@ def run_all(
     bench = Bench(db, app, large, files, report, runs, not quick, now, today)
     measure_startup(bench)
     measure_worker_start(bench)
+    measure_demo_generator(bench)
     measure_import(bench)
     if not quick:
         # The web import waits on a background job through gunicorn; in the quick run (CI) it

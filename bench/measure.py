@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import statistics
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -98,6 +99,31 @@ def measure_startup(bench: Bench) -> None:
         return
     bench.record("flask routes", times)
     bench.report.add(judged(what, "< 0.8 s", times, seconds, lambda v: v < 0.8, bench.judge))
+
+
+def measure_demo_generator(bench: Bench) -> None:
+    """`app.demo.generator.generate()`: the demo programme built in memory (no database), the
+    work behind `flask demo load` and the demo tests' fixtures. In this process: wall and CPU
+    seconds of the call alone."""
+    from app.demo.generator import generate
+
+    what = "demo programme generator (`generate()`, in memory, no database)"
+    cpu_what = "… its CPU time"
+    times, cpu = [], []
+    try:
+        for _ in range(bench.runs):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            programme = generate()
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            if not programme.snapshots:
+                raise RuntimeError("the generator made no reviews")
+    except Exception as exc:
+        bench.report.add(errored(what, "< 2 s", exc))
+        return
+    bench.record("demo generator", times)
+    bench.report.add(judged(what, "< 2 s", times, seconds, lambda v: v < 2, bench.judge))
+    bench.report.add(judged(cpu_what, "< 2 s", cpu, seconds, lambda v: v < 2, bench.judge))
 
 
 def measure_insights(bench: Bench) -> None:

@@ -22,7 +22,7 @@ def scheduler_command() -> None:
     # The app's log lines reach stderr through the handler the factory puts on the "app"
     # logger (at LOG_LEVEL); the scheduler library's own warnings reach it through this one.
     _library_warnings("apscheduler")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     holder = make_holder("scheduler")
     scheduler = BlockingScheduler(timezone=TIMEZONE)
     add_jobs(scheduler, app, holder)

@@ -11,7 +11,7 @@ from app import clock
 from app.extensions import db
 from app.operations.errors import UserError
 from app.operations.users import create_user
-from app.rules.vocabulary import USER_ROLES
+from app.rules.vocabulary import USER_ROLES, UserRole
 
 users_group = AppGroup("users", help="Staff accounts.")
 
@@ -27,7 +27,7 @@ def create(
     email: str, name: str, role: str, admin: bool, region: str | None, password_stdin: bool
 ) -> None:
     """Create a staff account (without a password unless --password-stdin)."""
-    if admin and role != "programme":
+    if admin and role != UserRole.PROGRAMME:
         raise click.BadParameter("only a programme-team user can be an admin", param_hint="--admin")
     password = None
     if password_stdin:

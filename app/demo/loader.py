@@ -17,7 +17,7 @@ from app.operations.assignment import set_area_rep
 from app.operations.case_actions import add_note, change_status
 from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
 from app.operations.users import hash_password
-from app.rules.vocabulary import OPEN_STATUSES, CaseStatus, SnapshotKind
+from app.rules.vocabulary import OPEN_STATUSES, UNCOUNTED_ROLES, CaseStatus, SnapshotKind, UserRole
 
 DEMO_PASSWORD = "big-local-demo"
 ADMIN_EMAIL = "programme.admin@demo.localtrust.org.uk"
@@ -168,7 +168,7 @@ def _recent_updates(
     chosen = rng.sample(fine, 6)
     for days_ago, which, shape in sorted(RECENT, key=lambda r: -r[0]):
         code = chosen[which]
-        counted = [m for m in last[code] if m.role not in ("worker", "lto_rep")]
+        counted = [m for m in last[code] if m.role not in UNCOUNTED_ROLES]
         residents = [m for m in counted if m.resident]
         others = [m for m in counted if not m.resident]
         if shape == "under":
@@ -285,7 +285,7 @@ def _casework(now: datetime, rng: random.Random) -> str:
             _status(case, CaseStatus.MONITORING, started + timedelta(days=14), "Plan under way.")
     if demo_rep is not None:
         return demo_rep.email
-    rep = db.session.scalar(select(User).where(User.role == "rep").order_by(User.id))
+    rep = db.session.scalar(select(User).where(User.role == UserRole.REP).order_by(User.id))
     return rep.email if rep else ADMIN_EMAIL
 
 
@@ -299,5 +299,5 @@ def _status(case: Case, target: str, at: datetime, note: str) -> None:
 
 def _programme_user() -> User:
     return db.session.execute(
-        select(User).where(User.role == "programme").order_by(User.id).limit(1)
+        select(User).where(User.role == UserRole.PROGRAMME).order_by(User.id).limit(1)
     ).scalar_one()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import Model
 from app.models.areas import Area
-from app.models.types import UTCDateTime
+from app.models.types import UTCDateTime, partial_unique_index
 from app.models.users import User
 
 if TYPE_CHECKING:
@@ -27,13 +27,7 @@ class Case(Model):
         CheckConstraint(sql_in("status", STATUSES), name="status"),
         CheckConstraint(sql_in("flag", FLAGS), name="flag"),
         # docs/rules.md#cases: at most one open case per area, enforced by the database.
-        Index(
-            "uq_cases_one_open_per_area",
-            "area_id",
-            unique=True,
-            sqlite_where=text(_OPEN_SQL),
-            postgresql_where=text(_OPEN_SQL),
-        ),
+        partial_unique_index("uq_cases_one_open_per_area", "area_id", where=_OPEN_SQL),
         Index("ix_cases_status_flag", "status", "flag"),
     )
 

@@ -14,14 +14,13 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import Model
 from app.models.areas import Area
-from app.models.types import UTCDateTime
+from app.models.types import UTCDateTime, partial_unique_index
 from app.rules.vocabulary import (
     MEMBER_ROLES,
     SNAPSHOT_KINDS,
@@ -55,13 +54,8 @@ class Snapshot(Model):
         # One annual review per area and year (update rows have no year, so never clash).
         UniqueConstraint("area_id", "review_year"),
         # One in-year update per area and day: a second one that day replaces the roster.
-        Index(
-            "uq_snapshots_update_day",
-            "area_id",
-            "effective_on",
-            unique=True,
-            sqlite_where=text(_UPDATE_SQL),
-            postgresql_where=text(_UPDATE_SQL),
+        partial_unique_index(
+            "uq_snapshots_update_day", "area_id", "effective_on", where=_UPDATE_SQL
         ),
         Index("ix_snapshots_area_effective", "area_id", "effective_on"),
     )

@@ -18,7 +18,15 @@ from app.operations.sweep import queue_assignment_notice
 from app.operations.versions import check_version, flush_or_conflict
 from app.rules.calendar import london_date
 from app.rules.cases import TransitionError, check_transition
-from app.rules.vocabulary import OPEN_STATUSES, STATUS_WORDS, ReminderKind
+from app.rules.vocabulary import (
+    OPEN_STATUSES,
+    STATUS_WORDS,
+    USER_ROLES,
+    CaseStatus,
+    EventKind,
+    ReminderKind,
+    UserRole,
+)
 
 
 def check_assignable(user: User | None) -> None:
@@ -27,7 +35,7 @@ def check_assignable(user: User | None) -> None:
         return
     if not user.active:
         raise UserError(f"{user.name} is no longer active and cannot be assigned.")
-    if user.role not in ("rep", "programme"):
+    if user.role not in USER_ROLES:
         raise UserError(f"{user.name} cannot be assigned cases.")
 
 
@@ -70,12 +78,15 @@ def assign_case(
     case.rep_id = new_id
     if old is not None:
         cancel_for_old_rep(case.id, old.email, "the case has another rep now", now)
-    data = {"rep_id": new_id, "previous_rep_id": old.id if old is not None else None}
+    data: dict[str, object] = {
+        "rep_id": new_id,
+        "previous_rep_id": old.id if old is not None else None,
+    }
     if listed:
         data["notice"] = ReminderKind.NEW_CASES.value
     event = record_event(
         case,
-        "assigned",
+        EventKind.ASSIGNED,
         _assignment_message(old, rep, "Case", f" ({via})" if via else ""),
         now=now,
         actor_id=actor.id if actor is not None else None,
@@ -159,24 +170,24 @@ def close_case(
 ) -> CaseEvent:
     """Close an open case with a reason (programme team only)."""
     check_version(case.version, expected_version)
-    role = actor.role if actor is not None else "programme"
+    role = actor.role if actor is not None else UserRole.PROGRAMME
     try:
-        check_transition(case.status, "closed", role, reason)
+        check_transition(case.status, CaseStatus.CLOSED, role, reason)
     except TransitionError as exc:
         raise UserError(str(exc)) from None
     previous = case.status
     reason = reason.strip()
-    case.status = "closed"
+    case.status = CaseStatus.CLOSED
     case.closed_on = london_date(now)
     case.closed_reason = reason
     cancel_for_case(case.id, "the case is closed", now)
     event = record_event(
         case,
-        "closed",
+        EventKind.CLOSED,
         f"Case closed: {reason}",
         now=now,
         actor_id=actor.id if actor is not None else None,
-        data={"from": previous, "to": "closed", "reason": reason},
+        data={"from": previous, "to": CaseStatus.CLOSED, "reason": reason},
     )
     flush_or_conflict()
     return event

@@ -79,7 +79,7 @@ def bulk_change(
         outcome.changed.append((case_id, case.area.code, message))
         if event_id is not None and action == "assign":
             assigned.append((case, event_id))
-    if assigned:
+    if assigned and rep is not None:
         ids = sorted(event_id for _, event_id in assigned)
         outcome.rep_name = rep.name
         outcome.notified = queue_new_cases_notice(
@@ -91,7 +91,7 @@ def bulk_change(
         actor.id,
         len(outcome.changed),
         len(outcome.refused),
-        f"; rep {rep.id} told in one mail" if outcome.notified else "",
+        f"; rep {rep.id} told in one mail" if outcome.notified and rep is not None else "",
     )
     return outcome
 
@@ -99,8 +99,8 @@ def bulk_change(
 def _apply(case, action, version, actor, now, rep, reason) -> tuple[str, int | None]:
     """What changed in words, and the id of the event that records it (None: no change)."""
     if action == "close":
-        event = close_case(case, reason, actor=actor, now=now, expected_version=version)
-        return event.message, event.id
+        closed = close_case(case, reason, actor=actor, now=now, expected_version=version)
+        return closed.message, closed.id
     target = rep if action == "assign" else None
     event = assign_case(
         case, target, actor=actor, now=now, expected_version=version, listed=target is not None

@@ -40,6 +40,8 @@ from app.rules.vocabulary import (
     CaseStatus,
     EventKind,
     Owner,
+    SnapshotKind,
+    UserRole,
 )
 from app.settings import criteria_thresholds
 
@@ -61,7 +63,7 @@ class InvalidInput(UserError):
 
 
 def _check_may_change(case: Case, actor: User) -> None:
-    if actor.role != "programme" and case.rep_id != actor.id:
+    if actor.role != UserRole.PROGRAMME and case.rep_id != actor.id:
         raise UserError("This case is not assigned to you.")
 
 
@@ -89,20 +91,20 @@ def change_status(
     except TransitionError as exc:
         raise InvalidInput({"target": str(exc)}) from None
     words = f"Status changed to {STATUS_WORDS[target]}"
-    if target == "closed":
+    if target == CaseStatus.CLOSED:
         # One way to close a case, whichever page it comes from: one event kind, "closed".
         close_case(case, reason or "", actor=actor, now=now)
         return f"{words}: {case.closed_reason}"
-    if target == "plan_agreed":
+    if target == CaseStatus.PLAN_AGREED:
         _check_plan_can_be_agreed(case, now)
     before = case.status
     case.status = target
-    if target == "contacted" and case.contacted_at is None:
+    if target == CaseStatus.CONTACTED and case.contacted_at is None:
         case.contacted_at = now
-    if target == "plan_agreed" and case.plan_agreed_at is None:
+    if target == CaseStatus.PLAN_AGREED and case.plan_agreed_at is None:
         case.plan_agreed_at = now
     data = {"from": before, "to": target}
-    record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
+    record_event(case, EventKind.STATUS_CHANGED, f"{words}.", now=now, actor_id=actor.id, data=data)
     return words
 
 
@@ -210,7 +212,9 @@ def _first_contact(case: Case, actor: User, now: datetime) -> None:
     if moved:
         words = f"Status changed to {STATUS_WORDS[target]}"
         data = {"from": CaseStatus.NEW.value, "to": target}
-        record_event(case, "status_changed", f"{words}.", now=now, actor_id=actor.id, data=data)
+        record_event(
+            case, EventKind.STATUS_CHANGED, f"{words}.", now=now, actor_id=actor.id, data=data
+        )
 
 
 def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
@@ -221,7 +225,7 @@ def add_note(case: Case, text: str, actor: User, now: datetime) -> None:
         raise InvalidInput({"note": "Write the note."})
     if len(text) > MAX_NOTE:
         raise InvalidInput({"note": f"A note can have at most {MAX_NOTE} characters."})
-    record_event(case, "note", text, now=now, actor_id=actor.id, addition=True)
+    record_event(case, EventKind.NOTE, text, now=now, actor_id=actor.id, addition=True)
 
 
 # --- the action plan ------------------------------------------------------------------------
@@ -281,7 +285,7 @@ def save_plan(
     plan.updated_at = now
     record_event(
         case,
-        "plan_updated",
+        EventKind.PLAN_UPDATED,
         ("Plan created: " if created else "Plan updated: ") + _plan_summary(plan, changed) + ".",
         now=now,
         actor_id=actor.id,
@@ -370,7 +374,7 @@ def add_action(
     db.session.flush()
     record_event(
         case,
-        "action_added",
+        EventKind.ACTION_ADDED,
         f"Action added: {_action_words(action)}.",
         now=now,
         actor_id=actor.id,
@@ -386,7 +390,7 @@ def _check_action(case: Case, action: Action, actor: User, expected_version: int
     _check_open(case)
     if action.plan.case_id != case.id:
         raise UserError("That action belongs to another case.")
-    if action.status != "open":
+    if action.status != ActionStatus.OPEN:
         raise UserError(
             f"That action is already {'done' if action.status == 'done' else 'dropped'}."
         )
@@ -421,7 +425,7 @@ def edit_action(
         setattr(action, name, value)
     record_event(
         case,
-        "action_updated",
+        EventKind.ACTION_UPDATED,
         f"Action changed from {before} to {_action_words(action)}.",
         now=now,
         actor_id=actor.id,
@@ -509,13 +513,13 @@ def drop_action(
 ) -> None:
     """Drop an open action (it no longer applies); no more reminders are sent for it."""
     _check_action(case, action, actor, expected_version)
-    action.status = "dropped"
+    action.status = ActionStatus.DROPPED
     cancel_for_action(action.id, "the action was dropped", now)
     reason = (reason or "").strip()
     because = f" Reason: {reason}" if reason else ""
     record_event(
         case,
-        "action_dropped",
+        EventKind.ACTION_DROPPED,
         f"Action dropped: {_action_words(action)}.{because}",
         now=now,
         actor_id=actor.id,
@@ -608,7 +612,7 @@ def update_membership(
         area = target.area
     else:
         area = target
-        if actor.role != "programme" and area.rep_id != actor.id:
+        if actor.role != UserRole.PROGRAMME and area.rep_id != actor.id:
             raise UserError("This area is not assigned to you.")
         case = open_case_for(area.id)
     entries = [
@@ -652,13 +656,15 @@ def update_membership(
         # as this one update.
         "snapshot_id": db.session.scalar(
             select(Snapshot.id).where(
-                Snapshot.area_id == area.id, Snapshot.kind == "update", Snapshot.effective_on == on
+                Snapshot.area_id == area.id,
+                Snapshot.kind == SnapshotKind.UPDATE,
+                Snapshot.effective_on == on,
             )
         ),
     }
     if case is not None:
         record_event(
-            case, "membership_updated", f"{message}.", now=now, actor_id=actor.id, data=data
+            case, EventKind.MEMBERSHIP_UPDATED, f"{message}.", now=now, actor_id=actor.id, data=data
         )
     else:
         record_audit(

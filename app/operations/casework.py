@@ -245,7 +245,7 @@ def _follow_decision(
         tally.resolved += 1
         if case.id is not None:
             cancel_for_case(case.id, "the case is resolved", now)
-        logged("resolved")
+        logged(EventKind.RESOLVED)
         event(EventKind.RESOLVED, f"Resolved: {shows}.")
     elif decision.outcome is Outcome.ESCALATE:
         assert decision.flag is not None  # an escalation always carries the flag
@@ -253,7 +253,7 @@ def _follow_decision(
         case.escalated_count += 1
         case.last_escalated_on = snapshot.effective_on
         tally.escalated += 1
-        logged("escalated")
+        logged(EventKind.ESCALATED)
         event(EventKind.ESCALATED, f"Escalated: {shows}.")
     elif decision.outcome is Outcome.RETURN:
         assert decision.flag is not None  # a return always carries the flag

@@ -16,7 +16,7 @@ from app.operations.assignment import assign_case, check_assignable, set_area_re
 from app.operations.errors import UserError
 from app.operations.rep_notices import queue_new_cases_notice
 from app.operations.users import deactivate_user
-from app.rules.vocabulary import OPEN_STATUSES
+from app.rules.vocabulary import OPEN_STATUSES, UserRole
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def deactivate_with_handover(
     deactivate `user`."""
     if successor is not None and successor.id == user.id:
         raise UserError(f"Choose someone other than {user.name} to take over.")
-    if successor is not None and successor.role != "rep":
+    if successor is not None and successor.role != UserRole.REP:
         raise UserError("Choose a rep to take over, or the unassigned queue.")
     check_assignable(successor)
     areas = list(db.session.scalars(select(Area).where(Area.rep_id == user.id).order_by(Area.code)))

@@ -43,15 +43,25 @@ from app.operations.imports import (
 from app.operations.maintenance import refresh_statistics
 from app.operations.rows import rowcount
 from app.operations.snapshots import store_snapshots
+from app.rules.vocabulary import EventKind, SnapshotKind
 
 log = logging.getLogger(__name__)
 
 # The web's word for each kind of file -> the snapshot kind it stores (None: the areas file).
-IMPORT_KINDS: dict[str, str | None] = {"areas": None, "reviews": "annual", "updates": "update"}
+IMPORT_KINDS: dict[str, SnapshotKind | None] = {
+    "areas": None,
+    "reviews": SnapshotKind.ANNUAL,
+    "updates": SnapshotKind.UPDATE,
+}
 # The case events that are an import's case changes: the rules' for snapshots, reassignment
 # for areas (an opened case's own "assigned" event is part of its opening).
-SNAPSHOT_CHANGE_KINDS = ("opened", "returned", "resolved", "escalated")
-AREA_CHANGE_KINDS = ("assigned",)
+SNAPSHOT_CHANGE_KINDS = (
+    EventKind.OPENED,
+    EventKind.RETURNED,
+    EventKind.RESOLVED,
+    EventKind.ESCALATED,
+)
+AREA_CHANGE_KINDS = (EventKind.ASSIGNED,)
 CHANGE_COUNTS = (
     "areas_created",
     "areas_updated",

@@ -20,7 +20,12 @@ from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, OutboxStatus, Remin
 log = logging.getLogger(__name__)
 
 # Mail to the rep about one case (the rest of a case's mail goes to the partnership).
-REP_KINDS = ("new_case", "stale", "escalated", "returned")
+REP_KINDS = (
+    ReminderKind.NEW_CASE,
+    ReminderKind.STALE,
+    ReminderKind.ESCALATED,
+    ReminderKind.RETURNED,
+)
 # Mail that answers the partnership: it must reach them even when the answer ended the case
 # (a membership update that resolves it is exactly what the contact wants to hear about).
 KEPT_AFTER_CASE_ENDS = (ReminderKind.ANSWER_CONFIRMATION, ReminderKind.ANSWER_DECIDED)

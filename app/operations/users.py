@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import OutboxMessage, User
 from app.operations.audit import record_audit
 from app.operations.errors import UserError
-from app.rules.vocabulary import USER_ROLES
+from app.rules.vocabulary import USER_ROLES, UserRole
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -59,11 +59,11 @@ def create_user(
 ) -> User:
     """Create a staff account (no password: they set one through a link)."""
     email = normalise_email(email)
-    if role not in ("rep", "programme"):
+    if role not in USER_ROLES:
         raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.")
     if not name.strip():
         raise UserError("A name is required.")
-    if admin and role != "programme":
+    if admin and role != UserRole.PROGRAMME:
         raise UserError("Only programme-team members can be administrators.")
     if find_user(email) is not None:
         raise UserError(f"A user with the email {email} already exists.")
@@ -274,9 +274,9 @@ def update_user(
         raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.")
     if not name.strip():
         raise UserError("A name is required.")
-    if admin and role != "programme":
+    if admin and role != UserRole.PROGRAMME:
         raise UserError("Only programme-team members can be administrators.")
-    if user.id == actor.id and not (admin and role == "programme"):
+    if user.id == actor.id and not (admin and role == UserRole.PROGRAMME):
         raise UserError("You can't remove your own administrator access.")
     changes = {}
     for attr, value in (

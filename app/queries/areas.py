@@ -13,7 +13,14 @@ from sqlalchemy.orm import aliased, joinedload
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
-from app.rules.vocabulary import CONTACT_EVENT_KINDS, FLAG_WORDS, FLAGS, OPEN_STATUSES, Flag
+from app.rules.vocabulary import (
+    CONTACT_EVENT_KINDS,
+    FLAG_WORDS,
+    FLAGS,
+    OPEN_STATUSES,
+    Flag,
+    SnapshotKind,
+)
 
 PER_PAGE = 50
 AREA_FLAGS = {
@@ -255,7 +262,7 @@ def area_history(area_id: int) -> list[Snapshot]:
             .where(Snapshot.area_id == area_id)
             .order_by(
                 Snapshot.effective_on.desc(),
-                case((Snapshot.kind == "update", 0), else_=1),
+                case((Snapshot.kind == SnapshotKind.UPDATE, 0), else_=1),
                 Snapshot.id.desc(),
             )
         )

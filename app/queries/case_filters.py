@@ -12,7 +12,14 @@ from sqlalchemy import Select, and_, exists, or_, select
 from app.models import Action, ActionPlan, Area, Case, Snapshot, User
 from app.operations.text import parse_count
 from app.rules.calendar import london_date
-from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES
+from app.rules.vocabulary import (
+    FLAGS,
+    OPEN_STATUSES,
+    STATUSES,
+    ActionStatus,
+    CaseStatus,
+    SnapshotKind,
+)
 from app.settings import stale_after_days
 
 # The case list's orders: 'urgency' (the default) and 'activity' are named orders; every other
@@ -94,43 +101,20 @@ class CaseFilters:
         """Parse query-string arguments; bad values are dropped and named in the errors."""
         values: dict[str, object] = {}
         errors: list[str] = []
-        for name in _DATE_FIELDS:
-            raw = (args.get(name) or "").strip()
-            if raw:
-                try:
-                    values[name] = date.fromisoformat(raw)
-                except ValueError:
-                    errors.append(f"{name.replace('_', ' ')}: '{raw}' is not a date (YYYY-MM-DD)")
+        raw = {name: (args.get(name) or "").strip() for name in _FIELD_NAMES}
+        _parse_dates(raw, values, errors)
+        _parse_numbers(raw, values, errors)
         for name in _BOOL_FIELDS:
-            values[name] = (args.get(name) or "").lower() in ("1", "true", "yes", "on")
-        for name in ("rep_id", "cohort"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                if parse_count(raw) is not None:
-                    values[name] = parse_count(raw)
-                else:
-                    errors.append(f"{name.replace('_', ' ')}: '{raw}' is not a number")
-        status = (args.get("status") or "open").strip()
-        if status in (*STATUSES, "open", "all"):
-            values["status"] = status
-        else:
-            errors.append(f"status: unknown status '{status}'")
-        flag = (args.get("flag") or "").strip()
-        if flag in FLAGS:
-            values["flag"] = flag
-        elif flag:
-            errors.append(f"flag: unknown flag '{flag}'")
-        reached = (args.get("reached") or "").strip()
-        if reached in ("contacted", "plan_agreed"):
-            values["reached"] = reached
-        elif reached:
-            errors.append(f"reached: unknown milestone '{reached}'")
-        sort = (args.get("sort") or "urgency").strip()
-        values["sort"] = sort if sort in SORTS else "urgency"
+            values[name] = raw[name].lower() in ("1", "true", "yes", "on")
+        for name, (choices, word) in _CHOICES.items():
+            if raw[name] in choices:
+                values[name] = raw[name]
+            elif raw[name]:
+                errors.append(f"{name}: unknown {word} '{raw[name]}'")
+        values["sort"] = raw["sort"] if raw["sort"] in SORTS else "urgency"
         for name in ("region", "area"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                values[name] = raw
+            if raw[name]:
+                values[name] = raw[name]
         return cls(**values), errors  # type: ignore[arg-type]
 
     def to_args(self, **changes: object) -> dict[str, str]:
@@ -143,6 +127,34 @@ class CaseFilters:
                 continue
             args[f.name] = "1" if value is True else str(value)
         return args
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(CaseFilters))
+# Fields that take one of a fixed set of values: (the values, the word for an unknown one).
+_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "status": ((*STATUSES, "open", "all"), "status"),
+    "flag": (tuple(FLAGS), "flag"),
+    "reached": ((CaseStatus.CONTACTED, CaseStatus.PLAN_AGREED), "milestone"),
+}
+
+
+def _parse_dates(raw: Mapping[str, str], values: dict[str, object], errors: list[str]) -> None:
+    for name in _DATE_FIELDS:
+        if raw[name]:
+            try:
+                values[name] = date.fromisoformat(raw[name])
+            except ValueError:
+                errors.append(f"{name.replace('_', ' ')}: '{raw[name]}' is not a date (YYYY-MM-DD)")
+
+
+def _parse_numbers(raw: Mapping[str, str], values: dict[str, object], errors: list[str]) -> None:
+    for name in ("rep_id", "cohort"):
+        if raw[name]:
+            number = parse_count(raw[name])
+            if number is not None:
+                values[name] = number
+            else:
+                errors.append(f"{name.replace('_', ' ')}: '{raw[name]}' is not a number")
 
 
 def needs_a_rep():
@@ -158,7 +170,7 @@ def overdue_clause(now: datetime):
         .join(ActionPlan, Action.plan_id == ActionPlan.id)
         .where(
             ActionPlan.case_id == Case.id,
-            Action.status == "open",
+            Action.status == ActionStatus.OPEN,
             Action.due_on < london_date(now),
         )
     )
@@ -166,46 +178,61 @@ def overdue_clause(now: datetime):
 
 def apply_filters(query: Select, f: CaseFilters, now: datetime) -> Select:
     """Narrow a select over Case (Area may be joined here) by the filters."""
+    for clause in _status_clauses(f, now) + _choice_clauses(f) + _date_clauses(f):
+        query = query.where(clause)
+    return query
+
+
+def _status_clauses(f: CaseFilters, now: datetime) -> list:
+    """Where the case stands: status, rep, lateness."""
+    clauses: list = []
     if f.status == "open":
-        query = query.where(Case.status.in_(OPEN_STATUSES))
+        clauses.append(Case.status.in_(OPEN_STATUSES))
     elif f.status != "all":
-        query = query.where(Case.status == f.status)
-    if f.flag:
-        query = query.where(Case.flag == f.flag)
-    if f.rep_id is not None:
-        query = query.where(Case.rep_id == f.rep_id)
-    if f.region:
-        query = query.where(Case.rep_id.in_(select(User.id).where(User.region == f.region)))
-    if f.area:
-        term = f.area.strip()
-        query = query.where(
-            Case.area_id.in_(
-                select(Area.id).where(or_(Area.code == term.upper(), Area.name.ilike(f"%{term}%")))
-            )
-        )
+        clauses.append(Case.status == f.status)
     if f.unassigned:
-        query = query.where(needs_a_rep())
+        clauses.append(needs_a_rep())
     if f.overdue:
-        query = query.where(overdue_clause(now))
-    if f.returned:
-        query = query.where(Case.returned_on.is_not(None))
-    if f.escalated:
-        query = query.where(Case.escalated_count > 0)
+        clauses.append(overdue_clause(now))
     if f.stale:
         cutoff = now - timedelta(days=stale_after_days())
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.last_activity_at < cutoff)
-    if f.reached == "contacted":
-        query = query.where(Case.contacted_at.is_not(None))
-    elif f.reached == "plan_agreed":
-        query = query.where(Case.plan_agreed_at.is_not(None))
+        clauses += [Case.status.in_(OPEN_STATUSES), Case.last_activity_at < cutoff]
+    return clauses
+
+
+def _choice_clauses(f: CaseFilters) -> list:
+    """The chosen flag, rep, region, area, cohort and the case's history."""
+    clauses: list = []
+    if f.flag:
+        clauses.append(Case.flag == f.flag)
+    if f.rep_id is not None:
+        clauses.append(Case.rep_id == f.rep_id)
+    if f.region:
+        clauses.append(Case.rep_id.in_(select(User.id).where(User.region == f.region)))
+    if f.area:
+        term = f.area.strip()
+        named = or_(Area.code == term.upper(), Area.name.ilike(f"%{term}%"))
+        clauses.append(Case.area_id.in_(select(Area.id).where(named)))
     if f.cohort is not None:
-        query = query.where(
-            Case.opened_snapshot_id.in_(
-                select(Snapshot.id).where(
-                    and_(Snapshot.kind == "annual", Snapshot.review_year == f.cohort)
-                )
-            )
-        )
+        review = and_(Snapshot.kind == SnapshotKind.ANNUAL, Snapshot.review_year == f.cohort)
+        clauses.append(Case.opened_snapshot_id.in_(select(Snapshot.id).where(review)))
+    if f.returned:
+        clauses.append(Case.returned_on.is_not(None))
+    if f.escalated:
+        clauses.append(Case.escalated_count > 0)
+    if f.reached:
+        clauses.append(_MILESTONE_COLUMNS[f.reached].is_not(None))
+    return clauses
+
+
+_MILESTONE_COLUMNS = {
+    CaseStatus.CONTACTED.value: Case.contacted_at,
+    CaseStatus.PLAN_AGREED.value: Case.plan_agreed_at,
+}
+
+
+def _date_clauses(f: CaseFilters) -> list:
+    clauses: list = []
     for column, start, end in (
         (Case.opened_on, f.opened_from, f.opened_to),
         (Case.returned_on, f.returned_from, f.returned_to),
@@ -213,10 +240,10 @@ def apply_filters(query: Select, f: CaseFilters, now: datetime) -> Select:
         (Case.last_escalated_on, f.escalated_from, f.escalated_to),
     ):
         if start is not None:
-            query = query.where(column >= start)
+            clauses.append(column >= start)
         if end is not None:
-            query = query.where(column <= end)
-    return query
+            clauses.append(column <= end)
+    return clauses
 
 
 def filtered_cases(f: CaseFilters, now: datetime) -> Select:

@@ -15,7 +15,7 @@ from app.models import Action, ActionPlan, Area, Case, User
 from app.queries import freshness
 from app.queries.case_filters import CaseFilters, apply_filters, overdue_clause
 from app.rules.calendar import london_date
-from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, ActionStatus
+from app.rules.vocabulary import FLAGS, OPEN_STATUSES, STATUSES, USER_ROLES, ActionStatus, UserRole
 
 PER_PAGE = 50
 
@@ -217,7 +217,7 @@ def assignable_users() -> list[RepChoice]:
         RepChoice(*row)
         for row in db.session.execute(
             select(User.id, User.name, User.role, User.region)
-            .where(and_(User.active.is_(True), User.role == "rep"))
+            .where(and_(User.active.is_(True), User.role == UserRole.REP))
             .order_by(User.name, User.id)
         )
     ]
@@ -227,8 +227,8 @@ def rep_choices() -> list[tuple[int, str]]:
     """(id, name) of every user who has or may have cases, for the rep filter: one query."""
     rows = db.session.execute(
         select(User.id, User.name, User.active)
-        .where(User.role.in_(("rep", "programme")))
-        .order_by(case((User.role == "rep", 0), else_=1), User.name, User.id)
+        .where(User.role.in_(USER_ROLES))
+        .order_by(case((User.role == UserRole.REP, 0), else_=1), User.name, User.id)
     )
     return [(uid, name if active else f"{name} (inactive)") for uid, name, active in rows]
 

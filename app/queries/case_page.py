@@ -27,8 +27,10 @@ from app.rules.vocabulary import (
     FLAG_WORDS,
     REASON_WORDS,
     STATUS_WORDS,
+    CaseStatus,
     EventKind,
     OutboxStatus,
+    SnapshotKind,
 )
 
 # Timeline filters: query-string value -> (label, event kinds; None = all).
@@ -101,13 +103,13 @@ class RosterRow:
 
 # Of the events one snapshot caused, the one that names the entry (most telling first).
 _ENTRY_KINDS = (
-    "membership_updated",
-    "resolved",
-    "escalated",
-    "returned",
-    "opened",
-    "flag_changed",
-    "evaluated",
+    EventKind.MEMBERSHIP_UPDATED,
+    EventKind.RESOLVED,
+    EventKind.ESCALATED,
+    EventKind.RETURNED,
+    EventKind.OPENED,
+    EventKind.FLAG_CHANGED,
+    EventKind.EVALUATED,
 )
 
 
@@ -144,7 +146,7 @@ def timeline_entries(events: list[CaseEvent]) -> list[TimelineEntry]:
         lead = min(
             group, key=lambda e: _ENTRY_KINDS.index(e.kind) if e.kind in _ENTRY_KINDS else 99
         )
-        if lead.kind == "membership_updated" or len(group) == 1:
+        if lead.kind == EventKind.MEMBERSHIP_UPDATED or len(group) == 1:
             message = lead.message
         else:  # oldest first, as they happened
             message = " ".join(e.message for e in reversed(group))
@@ -277,7 +279,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
         transitions=tuple(
             t
             for t in allowed_transitions(case.status, user.role)
-            if t not in ("closed", "contacted")
+            if t not in (CaseStatus.CLOSED, CaseStatus.CONTACTED)
         ),
         later_case_id=db.session.scalar(
             select(Case.id).where(Case.previous_case_id == case.id).order_by(Case.id).limit(1)
@@ -293,7 +295,7 @@ def case_page(case_id: int, user: User, now: datetime, group: str = "all") -> Ca
 def last_contact(case_id: int) -> CaseEvent | None:
     """The case's latest recorded contact, by the contact's own date (one query)."""
     contacts = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "contact")
+        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.CONTACT)
     ).all()
     if not contacts:
         return None
@@ -324,7 +326,7 @@ def member_trend(area_id: int) -> list[TrendRow]:
             Snapshot.residents,
             Snapshot.flag,
         )
-        .where(Snapshot.area_id == area_id, Snapshot.kind == "annual")
+        .where(Snapshot.area_id == area_id, Snapshot.kind == SnapshotKind.ANNUAL)
         .order_by(Snapshot.review_year)
     )
     return [
@@ -341,7 +343,7 @@ def current_roster(area_id: int) -> tuple[date | None, list[RosterRow]]:
         .where(Snapshot.area_id == area_id)
         .order_by(
             Snapshot.effective_on.desc(),
-            (Snapshot.kind == "update").desc(),
+            (Snapshot.kind == SnapshotKind.UPDATE).desc(),
             Snapshot.id.desc(),
         )
         .limit(1)

@@ -24,6 +24,7 @@ from app.rules.vocabulary import (
     PASSIVE_EVENT_KINDS,
     ActionStatus,
     SnapshotKind,
+    UserRole,
 )
 
 WINDOWS = (30, 90, 365)
@@ -168,7 +169,7 @@ def _rep_loads(now: datetime) -> tuple[RepLoad, ...]:
     users = db.session.execute(
         select(User.id, User.name, User.region, User.active).where(
             or_(
-                and_(User.role == "rep", User.active.is_(True)),
+                and_(User.role == UserRole.REP, User.active.is_(True)),
                 User.id.in_([uid for uid in open_cases if uid is not None]),
             )
         )

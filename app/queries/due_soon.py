@@ -1,7 +1,10 @@
 """'Due soon': open actions due in the next days (and every overdue one), soonest first.
 
 A rep sees the actions of their own open cases; the programme team sees all. Two queries
-whatever the number of actions: a count and one page of rows."""
+whatever the number of actions: a count and one page of rows. The count reads every matching
+action (28,000 at 10× for the programme team: ~200 ms on SQLite), so it is kept per worker
+until the next recorded change (app/queries/freshness.py); the page of rows walks the due-date
+index and stops after one page."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import Action, ActionPlan, Area, Case, User
+from app.queries import freshness
 from app.rules.calendar import london_date
 from app.rules.vocabulary import OPEN_STATUSES, ActionStatus
 
@@ -67,10 +71,10 @@ def due_soon(
     """One page of the open actions due within `days` of today (London), overdue first."""
     today = london_date(now)
     until = today + timedelta(days=days)
-    base = _due_actions(user, until).subquery()
-    total, overdue_total = db.session.execute(
-        select(func.count(), func.count().filter(base.c.due_on < today)).select_from(base)
-    ).one()
+    scope = None if user.is_programme else user.id
+    total, overdue_total = freshness.cached(
+        "due_soon_counts", (scope, today, until), lambda: _counts(user, today, until)
+    )
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
@@ -94,11 +98,20 @@ def due_soon(
     return DueSoonPage(
         rows=[_due_action(row, today) for row in rows],
         total=total,
-        overdue_total=overdue_total or 0,
+        overdue_total=overdue_total,
         page=page,
         pages=pages,
         until=until,
     )
+
+
+def _counts(user: User, today: date, until: date) -> tuple[int, int]:
+    """(matching actions, of which overdue)."""
+    base = _due_actions(user, until).subquery()
+    total, overdue_total = db.session.execute(
+        select(func.count(), func.count().filter(base.c.due_on < today)).select_from(base)
+    ).one()
+    return total, overdue_total or 0
 
 
 def _due_action(row: Any, today: date) -> DueAction:

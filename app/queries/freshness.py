@@ -14,16 +14,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import lru_cache
 from typing import TypeVar
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import current_app, has_request_context, request
+from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import Action, AuditEntry, Case, CaseEvent, Snapshot, User
 
 T = TypeVar("T")
 VERSIONED = (CaseEvent, AuditEntry, Snapshot, Case, Action, User)
+_MEMO = "app.data_version"
 ENTRIES_PER_NAME = 16  # e.g. the 16 most recent filter choices of the case list
 
 _entries: dict[str, OrderedDict[Hashable, tuple[float, object]]] = {}
@@ -38,9 +40,22 @@ def enabled() -> bool:
 
 
 def data_version() -> tuple:
-    """The newest id of each table in VERSIONED: one query, an index lookup per table."""
-    columns = [select(func.max(model.id)).scalar_subquery() for model in VERSIONED]
-    return tuple(db.session.execute(select(*columns)).one())
+    """The newest id of each table in VERSIONED: one query, an index lookup per table. Read
+    once per GET request (the page cache and a page's cached figures share it); a request
+    that may write reads it afresh each time."""
+    memo = has_request_context() and request.method == "GET"
+    if memo and _MEMO in request.environ:
+        return request.environ[_MEMO]
+    version = tuple(db.session.execute(_version_query()).one())
+    if memo:
+        request.environ[_MEMO] = version
+    return version
+
+
+@lru_cache(maxsize=1)
+def _version_query() -> Select:
+    """Built once: constructing it cost about as much as running it."""
+    return select(*[select(func.max(model.id)).scalar_subquery() for model in VERSIONED])
 
 
 def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:

@@ -61,7 +61,7 @@ def read_health(now: datetime, thresholds: HealthThresholds) -> Health:
         try:
             db.session.rollback()
         except SQLAlchemyError:
-            db.session.invalidate()
+            db.session().invalidate()
         return Health(
             status=HealthStatus.DOWN,
             database_ok=False,

@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    distinct,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from app.extensions import db
 from app.models import Case, RosterEntry, Snapshot, User
@@ -84,23 +94,18 @@ def programme_insights(
     if area_ids is not None:
         area_ids = list(area_ids)
     span = (first_year, last_year)
-    counted = _counted(area_ids, span).subquery("counted")
     years = _review_years(area_ids, span)
-    distinct_total, average = _distinct_members(counted)
-    members_in_all, with_one, with_three = _members_in_all_reviews(counted, len(years))
+    members = _member_figures(area_ids, span, years)
     under, threshold = _flags_by_year(area_ids, span, years)
     return {
         "review_years": years,
-        "distinct_members_total": distinct_total,
-        "average_distinct_members_per_partnership": average,
-        "members_by_year": _by_year(
-            db.session.execute(select(counted.c.year, func.count()).group_by(counted.c.year)).all(),
-            years,
-        ),
-        "new_members_by_year": _new_members_by_year(counted, years),
-        "members_in_all_reviews": members_in_all,
-        "partnerships_with_member_in_all_reviews": with_one,
-        "partnerships_with_3plus_members_in_all_reviews": with_three,
+        "distinct_members_total": members["total"],
+        "average_distinct_members_per_partnership": members["average"],
+        "members_by_year": members["by_year"],
+        "new_members_by_year": members["new_by_year"],
+        "members_in_all_reviews": members["in_all"],
+        "partnerships_with_member_in_all_reviews": members["with_one"],
+        "partnerships_with_3plus_members_in_all_reviews": members["with_three"],
         "areas_under_criteria_by_year": under,
         "areas_at_threshold_by_year": threshold,
         "cases_returned_within_criteria": _returned_cases(area_ids, span),
@@ -116,64 +121,101 @@ def _review_years(area_ids: list[int] | None, span: Span) -> list[int]:
     return sorted(int(y) for y in db.session.scalars(annual.distinct()))
 
 
-def _distinct_members(counted) -> tuple[int, float]:
-    """Distinct counted members overall, and their mean per partnership (1 decimal)."""
-    total = db.session.scalar(select(func.count(distinct(counted.c.person)))) or 0
-    per_area = (
-        select(counted.c.area_id, func.count(distinct(counted.c.person)).label("people"))
-        .group_by(counted.c.area_id)
-        .subquery()
-    )
-    average = db.session.scalar(select(func.avg(per_area.c.people)))
-    return int(total), (round(float(average), 1) if average is not None else 0.0)
+def _member_figures(area_ids: list[int] | None, span: Span, years: list[int]) -> dict[str, Any]:
+    """The member figures, in one statement that reads the rosters once.
 
+    `seen` has one row per counted member, area and review year (with the number of roster
+    rows, for the yearly counts); per member (`people`: in how many review years, the first
+    one) and per member and area (`pairs`: in how many review years) are aggregates of it, and
+    every figure is an aggregate of one of these three, as rows (figure, year, value).
 
-def _new_members_by_year(counted, years: list[int]) -> dict[int, int]:
-    """A member is new in the first year they are a counted member anywhere in the programme."""
-    everywhere = _counted(None).subquery("everywhere")
-    first_seen = (
-        select(everywhere.c.person, func.min(everywhere.c.year).label("first"))
-        .group_by(everywhere.c.person)
-        .subquery("first_year")
+    - distinct members: rows of `people`; their mean per partnership: `pairs` per area;
+    - members by year: roster rows per year; new members: members whose first year ever as a
+      counted member anywhere (all areas, all years) is a year they are seen in;
+    - in all reviews: members seen in every review year of the range (anywhere); partnerships
+      with one (three) such members in that partnership."""
+    counted = _counted(area_ids, span).subquery("counted")
+    seen = (
+        select(counted.c.area_id, counted.c.year, counted.c.person, func.count().label("rows"))
+        .group_by(counted.c.area_id, counted.c.year, counted.c.person)
+        .cte("seen")
     )
-    rows = db.session.execute(
-        select(counted.c.year, func.count(distinct(counted.c.person)))
-        .join(
-            first_seen,
-            and_(first_seen.c.person == counted.c.person, first_seen.c.first == counted.c.year),
-        )
-        .group_by(counted.c.year)
-    ).all()
-    return _by_year(rows, years)
-
-
-def _members_in_all_reviews(counted, n_years: int) -> tuple[int, int, int]:
-    """Persons counted in every review year; partnerships with one such person, with three."""
-    if not n_years:
-        return 0, 0, 0
-    in_all = (
-        select(counted.c.person)
-        .group_by(counted.c.person)
-        .having(func.count(distinct(counted.c.year)) == n_years)
-        .subquery()
-    )
-    members = db.session.scalar(select(func.count()).select_from(in_all)) or 0
-    core = (
-        select(counted.c.area_id, counted.c.person)
-        .group_by(counted.c.area_id, counted.c.person)
-        .having(func.count(distinct(counted.c.year)) == n_years)
-        .subquery()
-    )
-    core_per_area = (
-        select(core.c.area_id, func.count().label("core")).group_by(core.c.area_id).subquery()
-    )
-    with_one, with_three = db.session.execute(
+    people = (
         select(
-            func.count(),
-            func.coalesce(func.sum(case((core_per_area.c.core >= 3, 1), else_=0)), 0),
+            seen.c.person,
+            func.count(distinct(seen.c.year)).label("years"),
+            func.min(seen.c.year).label("first"),
         )
-    ).one()
-    return int(members), int(with_one or 0), int(with_three or 0)
+        .group_by(seen.c.person)
+        .cte("people")
+    )
+    pairs = (
+        select(seen.c.area_id, seen.c.person, func.count().label("years"))
+        .group_by(seen.c.area_id, seen.c.person)
+        .cte("pairs")
+    )
+    per_area = (
+        select(pairs.c.area_id, func.count().label("people")).group_by(pairs.c.area_id).subquery()
+    )
+    core = (
+        select(pairs.c.area_id, func.count().label("core"))
+        .where(pairs.c.years == len(years))
+        .group_by(pairs.c.area_id)
+        .subquery()
+    )
+    if area_ids is None and span == (None, None):
+        # Every counted member of every review is seen: a member's first year is in `people`.
+        new = select(literal_column("'new'"), people.c.first, func.count()).group_by(people.c.first)
+    else:
+        everywhere = _counted(None).subquery("everywhere")
+        first_seen = (
+            select(everywhere.c.person, func.min(everywhere.c.year).label("first"))
+            .group_by(everywhere.c.person)
+            .subquery("first_year")
+        )
+        new = (
+            select(literal_column("'new'"), seen.c.year, func.count(distinct(seen.c.person)))
+            .join(
+                first_seen,
+                and_(first_seen.c.person == seen.c.person, first_seen.c.first == seen.c.year),
+            )
+            .group_by(seen.c.year)
+        )
+    no_year = null().cast(Integer)
+    figures = union_all(
+        select(literal_column("'year'"), seen.c.year, func.sum(seen.c.rows)).group_by(seen.c.year),
+        new,
+        select(literal_column("'total'"), no_year, func.count()).select_from(people),
+        select(literal_column("'in_all'"), no_year, func.count())
+        .select_from(people)
+        .where(people.c.years == len(years)),
+        select(literal_column("'average'"), no_year, func.avg(per_area.c.people)),
+        select(literal_column("'with_one'"), no_year, func.count()).select_from(core),
+        select(literal_column("'with_three'"), no_year, func.count())
+        .select_from(core)
+        .where(core.c.core >= 3),
+    )
+    by_year: list[tuple[int, int]] = []
+    new_by_year: list[tuple[int, int]] = []
+    single: dict[str, Any] = {}
+    for figure, year, value in db.session.execute(figures):
+        if figure == "year":
+            by_year.append((year, value))
+        elif figure == "new":
+            new_by_year.append((year, value))
+        else:
+            single[figure] = value
+    in_all = int(single["in_all"] or 0) if years else 0
+    average = single["average"]
+    return {
+        "total": int(single["total"] or 0),
+        "average": round(float(average), 1) if average is not None else 0.0,
+        "by_year": _by_year(by_year, years),
+        "new_by_year": _by_year(new_by_year, years),
+        "in_all": in_all,
+        "with_one": int(single["with_one"] or 0) if years else 0,
+        "with_three": int(single["with_three"] or 0) if years else 0,
+    }
 
 
 def _flags_by_year(

@@ -29,8 +29,8 @@ def status_counts() -> dict[str, int]:
     rows = db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
-    counts = dict.fromkeys(OUTBOX_STATUSES, 0)
-    counts.update({status: n for status, n in rows})
+    counts: dict[str, int] = dict.fromkeys(OUTBOX_STATUSES, 0)
+    counts.update({str(status): n for status, n in rows})
     return counts
 
 

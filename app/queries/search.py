@@ -18,12 +18,13 @@ from sqlalchemy import Select, String, case, cast, func, or_, select
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Contact, Person, RosterEntry, Snapshot, User
 from app.queries.areas import seen_by_rep
+from app.rules.vocabulary import EventKind
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY = 100  # characters; longer input is refused, not cut
 GROUP_LIMIT = 10  # hits shown per kind
-NOTE_KIND = "note"  # the case event kind app.operations.case_actions.add_note records
+NOTE_KIND = EventKind.NOTE  # the case event kind app.operations.case_actions.add_note records
 
 
 class BadQuery(ValueError):

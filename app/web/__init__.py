@@ -10,6 +10,7 @@ from app.rules.vocabulary import template_globals
 from app.web.filters import register_filters
 from app.web.form_errors import form_errors
 from app.web.options import rep_options, select_options
+from app.web.page_cache import init_page_cache
 
 BLUEPRINTS = (
     "home",
@@ -43,6 +44,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["rep_options"] = rep_options
     app.jinja_env.globals["select_options"] = select_options
+    init_page_cache(app)
 
 
 def distance_words(members: int | None, residents: int | None, subject: str = "it") -> str:

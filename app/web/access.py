@@ -18,6 +18,7 @@ from app.extensions import db, login_manager
 from app.models import Area, Case, User
 from app.operations.sessions import user_with_live_session
 from app.queries.areas import seen_by_rep
+from app.rules.vocabulary import UserRole
 
 __all__ = [
     "admin_required",
@@ -56,7 +57,7 @@ def _role_required(access: str, allowed: Callable[[Any], bool]) -> Callable[[Cal
 
 
 # Programme team only; a rep gets 404.
-programme_required = _role_required("programme", lambda user: user.is_programme)
+programme_required = _role_required(UserRole.PROGRAMME, lambda user: user.is_programme)
 # Admins (programme team with the admin flag) only; anyone else gets 404.
 admin_required = _role_required("admin", lambda user: user.is_programme and user.is_admin)
 

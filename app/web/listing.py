@@ -27,7 +27,8 @@ def without_empty_parameters() -> Response | None:
 class ListFilters(Protocol):
     """What the list pages' filter classes share: a sort and query-string arguments."""
 
-    sort: str
+    @property
+    def sort(self) -> str: ...
 
     def to_args(self, **changes: object) -> dict[str, str]: ...
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from app.queries.case_list import RepChoice
+from app.rules.vocabulary import UserRole
 
 
 @lru_cache(maxsize=32)
@@ -17,7 +18,7 @@ def _options(users: tuple[RepChoice, ...]) -> tuple[tuple[int, str, str], ...]:
     built = []
     for user in users:
         label = user.name
-        if user.role == "programme":
+        if user.role == UserRole.PROGRAMME:
             label += " (programme team)"
         if user.region:
             label += f" · {user.region}"

@@ -8,9 +8,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from app.models import User
+from app.rules.vocabulary import UserRole
 from app.web.request_checks import FitsColumn
 
-ROLE_CHOICES = [("rep", "Rep"), ("programme", "Programme team")]
+ROLE_CHOICES = [(UserRole.REP.value, "Rep"), (UserRole.PROGRAMME.value, "Programme team")]
 
 
 class UserDetailsForm(FlaskForm):

@@ -27,6 +27,7 @@ from app.queries.areas import (
     contact_changes,
 )
 from app.queries.case_list import assignable_users, rep_choices
+from app.rules.vocabulary import SnapshotKind
 from app.web.access import area_or_404, login_required, programme_required
 from app.web.areas import bp
 from app.web.areas.forms import ContactEmailForm, OptInForm
@@ -114,7 +115,7 @@ def history_csv(code: str):
         (
             area.code,
             area.name,
-            "annual review" if s.kind == "annual" else "in-year update",
+            "annual review" if s.kind == SnapshotKind.ANNUAL else "in-year update",
             s.review_year,
             s.effective_on.isoformat(),
             s.members,
@@ -200,7 +201,7 @@ def contact_email(code: str, contact_id: int):
     except UserError as exc:
         db.session.rollback()
         form.email.errors = [str(exc)]
-        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, email_form=form)
+        return _contact_page(area, _contact_or_404(area, contact_id), INVALID, email_form=form)
     if changed:
         flash(f"{contact.name}'s email is now {contact.email}: reminders go there.", "success")
     else:
@@ -222,6 +223,6 @@ def contact_opt_in(code: str, contact_id: int):
     except UserError as exc:
         db.session.rollback()
         form.consent.errors = [str(exc)]
-        return _contact_page(area, db.session.get(Contact, contact_id), INVALID, optin_form=form)
+        return _contact_page(area, _contact_or_404(area, contact_id), INVALID, optin_form=form)
     flash(f"{contact.name} receives reminder emails again.", "success")
     return redirect(url_for("areas.contact", code=code, contact_id=contact_id), code=303)

@@ -28,7 +28,7 @@ from app.queries.my_cases import my_cases
 from app.rules.calendar import london_day_words
 from app.rules.cases import OpenCaseState, Outcome, decide
 from app.rules.criteria import evaluate
-from app.rules.vocabulary import MEMBER_ROLE_WORDS
+from app.rules.vocabulary import MEMBER_ROLE_WORDS, CaseStatus
 from app.settings import criteria_thresholds
 from app.web import distance_words
 from app.web.access import case_or_404, login_required
@@ -50,6 +50,7 @@ from app.web.cases.forms import (
 )
 from app.web.form_errors import attach_errors
 from app.web.outbox.views import STATUS_BADGES
+from app.web.page_cache import cached_page
 
 INVALID = 422  # the form is shown again with its errors
 
@@ -69,12 +70,14 @@ def _from_iso_date(value: str) -> date:
 
 @bp.get("/my-cases")
 @login_required
+@cached_page
 def mine():
     return render_template("cases/mine.html", rows=my_cases(current_user, clock.now()))
 
 
 @bp.get("/cases/<int:case_id>")
 @login_required
+@cached_page
 def show(case_id: int):
     case_or_404(case_id)
     return _show(case_id)
@@ -195,7 +198,7 @@ def contact(case_id: int):
     form = ContactForm()
     if not form.validate_on_submit():
         return _show(case_id, INVALID, contact_form=form)
-    was_new = case.status == "new"
+    was_new = case.status == CaseStatus.NEW
     outcome, _ = _save(
         form,
         lambda: ops.record_contact(

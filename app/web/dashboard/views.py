@@ -20,6 +20,7 @@ from app.web.access import programme_required
 from app.web.charts import SVG_CSP, render_svg
 from app.web.dashboard import bp
 from app.web.health.views import current_health
+from app.web.page_cache import cached_page
 
 
 def case_list_url(filters: CaseFilters) -> str:
@@ -45,6 +46,7 @@ REPS_SHOWN = 20  # the busiest reps; the rest behind "show all" (500 reps at ten
 
 @bp.get("/dashboard")
 @programme_required
+@cached_page
 def index():
     now = clock.now()
     board, figures, quarters = cached(

@@ -10,6 +10,7 @@ from app.queries.due_soon import DUE_SOON_DAYS, due_soon
 from app.rules.vocabulary import OWNER_WORDS
 from app.web.access import login_required
 from app.web.due import bp
+from app.web.page_cache import cached_page
 
 
 def _page_arg() -> int:
@@ -19,6 +20,7 @@ def _page_arg() -> int:
 
 @bp.get("/due-soon")
 @login_required
+@cached_page
 def index():
     result = due_soon(current_user, clock.now(), _page_arg())
     return render_template(

@@ -21,17 +21,17 @@ from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
 from app.operations.text import parse_count
 from app.queries.outbox import outbox_page
-from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES
+from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES, OutboxStatus
 from app.web.access import programme_required
 from app.web.health.views import current_health
 from app.web.outbox import bp
 
 STATUS_BADGES = {
-    "queued": "text-bg-secondary",
-    "sending": "text-bg-info",
-    "sent": "text-bg-success",
-    "failed": "text-bg-danger",
-    "cancelled": "text-bg-light border",
+    OutboxStatus.QUEUED: "text-bg-secondary",
+    OutboxStatus.SENDING: "text-bg-info",
+    OutboxStatus.SENT: "text-bg-success",
+    OutboxStatus.FAILED: "text-bg-danger",
+    OutboxStatus.CANCELLED: "text-bg-light border",
 }
 # The HTML version is shown on its own, as an inert document: no scripts, no requests out.
 HTML_PREVIEW_POLICY = (

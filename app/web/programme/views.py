@@ -34,6 +34,7 @@ from app.settings import stale_after_days
 from app.web.access import programme_required
 from app.web.exports import csv_response
 from app.web.listing import sort_headers, without_empty_parameters
+from app.web.page_cache import cached_page
 from app.web.programme import bp, display
 from app.web.programme.forms import AssignForm, BulkForm, CloseForm, first_error
 from app.web.redirects import safe_next
@@ -72,6 +73,7 @@ def _field_id(error: str) -> str:
 
 @bp.get("/cases")
 @programme_required
+@cached_page
 def cases():
     if (clean := without_empty_parameters()) is not None:
         return clean
