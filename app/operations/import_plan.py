@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, text, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
@@ -110,6 +110,46 @@ class IdReserver:
         return sorted(row[0] for row in rows)
 
 
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class DriverRows:
+    """Rows of one INSERT for the driver's executemany, their values converted by the
+    columns' types ahead (in the read-only step), so the write does only the inserting."""
+
+    sql: str = ""
+    rows: list[tuple] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, table: Table, rows: list[dict[str, Any]]) -> DriverRows:
+        if not rows:
+            return cls()
+        dialect = db.session.get_bind().dialect
+        columns = list(rows[0])
+        processors = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        ]
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)})"  # noqa: S608 - our own names
+            f" VALUES ({', '.join([mark] * len(columns))})"
+        )
+        converted = [
+            tuple(
+                process(row[name]) if process else row[name]
+                for name, process in zip(columns, processors, strict=True)
+            )
+            for row in rows
+        ]
+        return cls(sql, converted)
+
+    def execute(self) -> None:
+        connection = db.session.connection()
+        for start in range(0, len(self.rows), 10000):
+            connection.exec_driver_sql(self.sql, self.rows[start : start + 10000])
+
+
 # --------------------------------------------------------------------------- drafts
 
 
@@ -167,6 +207,9 @@ class CasePlan:
     areas: dict[int, tuple[Area, dict[str, Any]]] = field(default_factory=dict)
     # ("log", format, args) or ("cancel", case_id, reason), in the rules' order.
     steps: list[tuple[Any, ...]] = field(default_factory=list)
+    # The new cases and the events as the INSERTs take them (`CasePlanner.finish`).
+    case_rows: DriverRows = field(default_factory=DriverRows)
+    event_rows: DriverRows = field(default_factory=DriverRows)
 
 
 @dataclass
@@ -215,6 +258,13 @@ class CasePlanner:
                 cases.last = changed
                 cases.open = changed if changed.status in OPEN_STATUSES else None
             self.plan.areas[area.id] = (area, _current_of(snapshot))
+
+    def finish(self) -> CasePlan:
+        """The plan, its rows ready for the INSERTs."""
+        plan = self.plan
+        plan.case_rows = DriverRows.of(table_of(Case), _case_rows(plan.new_cases, plan.now))
+        plan.event_rows = DriverRows.of(table_of(CaseEvent), plan.events)
+        return plan
 
     def _draft(self, stored: Case | None) -> CaseDraft | None:
         if stored is None:
@@ -278,7 +328,7 @@ class CasePlanner:
             )
             plan.tally.resolved += 1
             plan.steps.append(("cancel", draft.id, RESOLVED_REASON))
-            self._logged(draft, area, snapshot, "resolved")
+            self._logged(draft, area, snapshot, EventKind.RESOLVED)
             self._event(draft, EventKind.RESOLVED, f"Resolved: {shows}.", data)
         elif decision.outcome is Outcome.ESCALATE:
             assert decision.flag is not None  # an escalation always carries the flag
@@ -286,7 +336,7 @@ class CasePlanner:
             draft.escalated_count += 1
             draft.last_escalated_on = snapshot.effective_on
             plan.tally.escalated += 1
-            self._logged(draft, area, snapshot, "escalated")
+            self._logged(draft, area, snapshot, EventKind.ESCALATED)
             self._event(draft, EventKind.ESCALATED, f"Escalated: {shows}.", data)
         elif decision.outcome is Outcome.RETURN:
             assert decision.flag is not None  # a return always carries the flag
@@ -416,9 +466,8 @@ def write_case_plan(plan: CasePlan) -> None:
     open-case slot to a case opened after it), then the new cases, their events and the
     areas' current figures; then the log lines and the mail cancellations, in order."""
     _update_stored_cases([d for d in plan.stored_cases.values() if d.changed])
-    _insert_new_cases(plan.new_cases, plan.now)
-    if plan.events:
-        db.session.execute(table_of(CaseEvent).insert(), plan.events)
+    plan.case_rows.execute()
+    plan.event_rows.execute()
     _update_areas(plan.areas)
     with_mail = _cases_with_queued_mail([step[1] for step in plan.steps if step[0] == "cancel"])
     for step in plan.steps:
@@ -476,10 +525,8 @@ def _update_stored_cases(drafts: list[CaseDraft]) -> None:
             set_committed_value(stored, "last_activity_at", draft.last_activity_at)
 
 
-def _insert_new_cases(drafts: list[CaseDraft], now: datetime) -> None:
-    if not drafts:
-        return
-    rows = [
+def _case_rows(drafts: list[CaseDraft], now: datetime) -> list[dict[str, Any]]:
+    return [
         {
             "id": d.id,
             "area_id": d.area_id,
@@ -499,7 +546,6 @@ def _insert_new_cases(drafts: list[CaseDraft], now: datetime) -> None:
         }
         for d in drafts
     ]
-    db.session.execute(table_of(Case).insert(), rows)
 
 
 def _update_areas(areas: dict[int, tuple[Area, dict[str, Any]]]) -> None:

@@ -17,7 +17,14 @@ from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
 from app.operations.casework import CaseTally, apply_snapshots, latest_keys
 from app.operations.errors import UserError
-from app.operations.import_plan import CasePlan, CasePlanner, IdReserver, rep_names, write_case_plan
+from app.operations.import_plan import (
+    CasePlan,
+    CasePlanner,
+    DriverRows,
+    IdReserver,
+    rep_names,
+    write_case_plan,
+)
 from app.operations.rows import table_of
 from app.rules.criteria import Evaluation, Thresholds, evaluate
 from app.rules.vocabulary import OPEN_STATUSES
@@ -86,6 +93,7 @@ class PreparedStore:
     # and what the database held when they were worked out.
     entries: list[tuple] = field(default_factory=list)
     cases: CasePlan | None = None
+    snapshot_rows: DriverRows = field(default_factory=DriverRows)
     fingerprint: tuple = ()
 
 
@@ -223,7 +231,11 @@ def _plan_writes(prepared: PreparedStore, now: datetime, actor_id: int | None) -
             open_case=open_cases.get(area_id),
             last_case=last_cases.get(area_id),
         )
-    prepared.cases = planner.plan
+    prepared.cases = planner.finish()
+    prepared.snapshot_rows = DriverRows.of(
+        table_of(Snapshot),
+        _snapshot_rows([new for _, new in prepared.new], now, actor_id, "import"),
+    )
 
 
 def _nothing_to_write(prepared: PreparedStore) -> bool:
@@ -254,7 +266,7 @@ def write_planned(
     assert plan is not None  # prepared with plan_for
     _write_persons(prepared.persons)
     _replace_rosters(prepared.replaced)
-    _insert_snapshots([new for _, new in prepared.new], now, actor_id, "import")
+    prepared.snapshot_rows.execute()
     _insert_entries(prepared.entries)
     db.session.flush()  # the replaced snapshots' figures
     write_case_plan(plan)
@@ -352,35 +364,36 @@ class NewSnapshot:
     id: int | None = None
 
 
+def _snapshot_rows(
+    snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
+) -> list[dict[str, object]]:
+    return [
+        {
+            **({"id": s.id} if s.id is not None else {}),
+            "area_id": s.area_id,
+            "kind": s.kind,
+            "review_year": s.review_year,
+            "effective_on": s.effective_on,
+            "source": source,
+            "created_at": now,
+            "created_by_id": actor_id,
+            "members": s.members,
+            "residents": s.residents,
+            "flag": s.flag,
+            "reasons": s.reasons,
+        }
+        for s in snapshots
+    ]
+
+
 def _insert_snapshots(
     snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
 ) -> None:
     """One executemany per batch, then their ids read back by identity (SQLite answers an
-    INSERT ... RETURNING of many rows one statement per row: ten times slower), unless
-    they were reserved ahead."""
+    INSERT ... RETURNING of many rows one statement per row: ten times slower)."""
     table = table_of(Snapshot)
-    reserved = all(s.id is not None for s in snapshots)
     for batch in _chunks(snapshots, 5000):
-        rows = [
-            {
-                **({"id": s.id} if reserved else {}),
-                "area_id": s.area_id,
-                "kind": s.kind,
-                "review_year": s.review_year,
-                "effective_on": s.effective_on,
-                "source": source,
-                "created_at": now,
-                "created_by_id": actor_id,
-                "members": s.members,
-                "residents": s.residents,
-                "flag": s.flag,
-                "reasons": s.reasons,
-            }
-            for s in batch
-        ]
-        db.session.execute(table.insert(), rows)
-    if reserved:
-        return
+        db.session.execute(table.insert(), _snapshot_rows(list(batch), now, actor_id, source))
     ids: dict[tuple, int] = {}
     for batch in _chunks(sorted({s.area_id for s in snapshots})):
         stored = db.session.execute(
