@@ -13,16 +13,16 @@ import argparse
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bench.env import Database, flask, free_port
+from bench.measure import MAILS, empty_outbox, queue_mail
 from bench.report import Report, errored, judged, seconds
 
-MAILS = 1000
 TARGET = "< 5 s"
 
 
@@ -30,18 +30,6 @@ def measure_mail_speed(bench: Any) -> None:
     """Both rows; `bench` has db, app, report, runs, judge and now (bench.measure.Bench)."""
     measure_first_sweep(bench)
     measure_send(bench)
-
-
-def _empty_outbox(app) -> None:
-    from app.extensions import db
-    from app.models import CaseEvent, OutboxMessage
-
-    with app.app_context():
-        db.session.execute(delete(OutboxMessage))
-        db.session.execute(
-            delete(CaseEvent).where(CaseEvent.kind.in_(("email_sent", "email_failed")))
-        )
-        db.session.commit()
 
 
 def _iso(now: datetime) -> str:
@@ -54,7 +42,7 @@ def measure_first_sweep(bench: Any) -> None:
     times, mails = [], 0
     try:
         for _ in range(bench.runs):
-            _empty_outbox(bench.app)
+            empty_outbox(bench.app)
             run = flask(bench.db, "reminders", "sweep", "--now", _iso(bench.now))
             run.check("flask reminders sweep")
             times.append(run.seconds)
@@ -105,8 +93,8 @@ def measure_send(bench: Any) -> None:
     times = []
     try:
         for n in range(bench.runs):
-            _empty_outbox(bench.app)
-            _queue_mail(bench.app, bench.now, n)
+            empty_outbox(bench.app)
+            queue_mail(bench.app, bench.now, n, prefix="bench-mail")
             before, peers = counter.count, len(counter.peers)
             run = flask(
                 bench.db,
@@ -129,43 +117,6 @@ def measure_send(bench: Any) -> None:
         controller.stop()
     what += f" ({connections} SMTP connections, one per batch of 100)"
     bench.report.add(judged(what, TARGET, times, seconds, lambda v: v < 5, bench.judge))
-
-
-def _queue_mail(app, now: datetime, run: int) -> None:
-    """MAILS queued reminders, each on an open case (so sending writes its timeline event)."""
-    from app.extensions import db
-    from app.models import Case, Contact, OutboxMessage
-    from app.rules.vocabulary import OPEN_STATUSES
-
-    with app.app_context():
-        targets = db.session.execute(
-            select(Case.id, Contact.id, Contact.email)
-            .join(Contact, Contact.area_id == Case.area_id)
-            .where(Case.status.in_(OPEN_STATUSES), Contact.opted_out.is_(False))
-            .order_by(Case.id, Contact.id)
-            .limit(MAILS)
-        ).all()
-        body = "Your action 'Invite residents to the next meeting' is due on 2 Dec 2026.\n" * 8
-        rows = [
-            {
-                "key": f"bench-mail:{run}:{n}",
-                "kind": "due_soon",
-                "recipient": targets[n % len(targets)][2],
-                "reply_to": "rep0001@bench.example.org",
-                "subject": f"Bench reminder {n}: an action is due soon",
-                "body_text": body,
-                "body_html": "<p>" + body.replace("\n", "<br>") + "</p>",
-                "case_id": targets[n % len(targets)][0],
-                "contact_id": targets[n % len(targets)][1],
-                "not_before": now - timedelta(hours=1),
-                "status": "queued",
-                "attempts": 0,
-                "created_at": now - timedelta(hours=1),
-            }
-            for n in range(MAILS)
-        ]
-        db.session.execute(OutboxMessage.__table__.insert(), rows)
-        db.session.commit()
 
 
 # --- on their own -----------------------------------------------------------------------------

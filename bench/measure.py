@@ -149,11 +149,14 @@ def measure_insights(bench: Bench) -> None:
 def empty_outbox(app: Flask) -> None:
     from app.extensions import db
     from app.models import CaseEvent, OutboxMessage
+    from app.rules.vocabulary import EventKind
 
     with app.app_context():
         db.session.execute(delete(OutboxMessage))
         db.session.execute(
-            delete(CaseEvent).where(CaseEvent.kind.in_(("email_sent", "email_failed")))
+            delete(CaseEvent).where(
+                CaseEvent.kind.in_((EventKind.EMAIL_SENT, EventKind.EMAIL_FAILED))
+            )
         )
         db.session.commit()
 
@@ -242,7 +245,7 @@ def measure_outbox(bench: Bench) -> None:
         times = []
         for n in range(bench.runs):
             empty_outbox(bench.app)
-            _queue_mail(bench.app, bench.now, n)
+            queue_mail(bench.app, bench.now, n)
             before = recorder.count
             run = flask(
                 bench.db,
@@ -267,25 +270,26 @@ def measure_outbox(bench: Bench) -> None:
     bench.report.add(judged(what, "< 10 s", times, seconds, lambda v: v < 10, bench.judge))
 
 
-def _queue_mail(app: Flask, now: datetime, run: int) -> None:
-    """MAILS queued reminders, each on an open case (so sending writes its timeline event)."""
+def queue_mail(app: Flask, now: datetime, run: int, prefix: str = "bench") -> None:
+    """MAILS queued reminders, each on an open case (so sending writes its timeline event), to
+    contacts who still take mail (so every one is delivered). Also bench/mail_speed.py's."""
     from app.extensions import db
     from app.models import Case, Contact, OutboxMessage
-    from app.rules.vocabulary import OPEN_STATUSES
+    from app.rules.vocabulary import OPEN_STATUSES, OutboxStatus, ReminderKind
 
     with app.app_context():
         targets = db.session.execute(
             select(Case.id, Contact.id, Contact.email)
             .join(Contact, Contact.area_id == Case.area_id)
-            .where(Case.status.in_(OPEN_STATUSES))
+            .where(Case.status.in_(OPEN_STATUSES), Contact.opted_out.is_(False))
             .order_by(Case.id, Contact.id)
             .limit(MAILS)
         ).all()
         body = "Your action 'Invite residents to the next meeting' is due on 2 Dec 2026.\n" * 8
         rows = [
             {
-                "key": f"bench:{run}:{n}",
-                "kind": "action_due_soon",
+                "key": f"{prefix}:{run}:{n}",
+                "kind": ReminderKind.DUE_SOON,
                 "recipient": targets[n % len(targets)][2],
                 "reply_to": f"rep0001@{data.DOMAIN}",
                 "subject": f"Bench reminder {n}: an action is due soon",
@@ -294,7 +298,7 @@ def _queue_mail(app: Flask, now: datetime, run: int) -> None:
                 "case_id": targets[n % len(targets)][0],
                 "contact_id": targets[n % len(targets)][1],
                 "not_before": now - timedelta(hours=1),
-                "status": "queued",
+                "status": OutboxStatus.QUEUED,
                 "attempts": 0,
                 "created_at": now - timedelta(hours=1),
             }

@@ -16,6 +16,7 @@ from app.models import Contact
 from app.operations.contacts import record_contact_change
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_contact
+from app.operations.tokens import Dumps
 from app.rules.vocabulary import EventKind
 
 OPTOUT_SALT = "contact-optout"
@@ -29,29 +30,31 @@ def optout_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=OPTOUT_SALT)
 
 
-def make_optout_token(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
-    return (serializer or optout_serializer()).dumps({"c": contact_id})
+def make_optout_token(contact_id: int, serializer: Dumps | None = None) -> str:
+    return str((serializer or optout_serializer()).dumps({"c": contact_id}))
 
 
-def optout_link(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
+def optout_link(contact_id: int, serializer: Dumps | None = None) -> str:
     """The absolute opt-out link (from BASE_URL) for a contact (pass a serializer to reuse)."""
     base = current_app.config["BASE_URL"].rstrip("/")
     return f"{base}/optout/{make_optout_token(contact_id, serializer)}"
 
 
-def one_click_link(contact_id: int, serializer: URLSafeSerializer | None = None) -> str:
+def one_click_link(contact_id: int, serializer: Dumps | None = None) -> str:
     """The RFC 8058 one-click URL: a POST opts out at once, a GET shows the confirmation."""
     return f"{optout_link(contact_id, serializer)}/one-click"
 
 
-def unsubscribe_headers(contact_id: int) -> dict[str, str]:
+def unsubscribe_headers(contact_id: int, serializer: Dumps | None = None) -> dict[str, str]:
     """List-Unsubscribe (the one-click URL and a mailto) and List-Unsubscribe-Post for a mail
-    to this contact, so mail clients offer their own unsubscribe button."""
-    token = make_optout_token(contact_id)
+    to this contact, so mail clients offer their own unsubscribe button (pass a serializer,
+    e.g. a BulkSigner, to reuse)."""
+    serializer = serializer or optout_serializer()
+    token = make_optout_token(contact_id, serializer)
     address = current_app.config["MAIL_UNSUBSCRIBE_ADDRESS"]
     mailto = f"mailto:{address}?subject={quote(f'unsubscribe {token}')}"
     return {
-        "List-Unsubscribe": f"<{one_click_link(contact_id)}>, <{mailto}>",
+        "List-Unsubscribe": f"<{one_click_link(contact_id, serializer)}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 

@@ -20,24 +20,35 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import and_, delete, func, or_, select, update
+from flask_mail import BadHeaderError, Connection
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Action, Case, Contact, OutboxMessage, SchedulerLease
+from app.models import Action, Case, CaseEvent, Contact, OutboxMessage, SchedulerLease
 from app.operations.audit import record_audit
 from app.operations.casework import record_event
 from app.operations.contacts import mark_bouncing
 from app.operations.errors import UserError
 from app.operations.job_runs import record_run
 from app.operations.mail_cancel import KEPT_AFTER_CASE_ENDS, REP_KINDS, paused_reason
-from app.operations.optout import unsubscribe_headers
-from app.operations.partnership_links import with_personal_link
+from app.operations.mail_message import Envelope, MailWriter
+from app.operations.optout import optout_serializer, unsubscribe_headers
+from app.operations.partnership_links import link_serializer, with_personal_link
+from app.operations.rows import rowcount, table_of
 from app.operations.text import without_controls
+from app.operations.tokens import BulkSigner
 from app.operations.users import bodies_to_send
 from app.rules.pause import is_paused
-from app.rules.vocabulary import PARTNERSHIP_REMINDER_KINDS, JobName
+from app.rules.vocabulary import (
+    PARTNERSHIP_REMINDER_KINDS,
+    ActionStatus,
+    CaseStatus,
+    EventKind,
+    JobName,
+    OutboxStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +165,11 @@ def due_clause(now: datetime, lease: timedelta = DEFAULT_LEASE):
     """Queued mail whose time has come, or claims abandoned by a dead sender."""
     return or_(
         and_(
-            OutboxMessage.status == "queued",
+            OutboxMessage.status == OutboxStatus.QUEUED,
             OutboxMessage.not_before <= now,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         ),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
     )
 
 
@@ -181,7 +192,7 @@ def claim_due(
     claim = (
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), due_clause(now, lease))
-        .values(status="sending", claimed_at=now, claimed_by=worker)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
@@ -249,14 +260,14 @@ def _send_batch(
             if time.monotonic() > deadline:
                 summary.released = _release(messages[position:], worker)
                 break
-            contact = contacts.get(message.contact_id)
+            contact = contacts.get(message.contact_id or 0)  # ids start at 1
             gone = _cause_gone(message, closed_actions, now) or _address_gone(contact)
             if contact is not None and contact.opted_out:
                 _give_up(message, now, "Not sent: the contact has opted out of email.")
                 summary.failed += 1
             elif gone:
                 # Changed after the mail was queued: the same check as at the source.
-                message.status = "cancelled"
+                message.status = OutboxStatus.CANCELLED
                 message.cancelled_reason = gone
                 message.cancelled_at = now
                 summary.cancelled += 1
@@ -315,11 +326,12 @@ def send_all_due(
 
 def count_queued() -> int:
     """Mail still waiting (queued or being sent)."""
-    return db.session.scalar(
+    count = db.session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
-        .where(OutboxMessage.status.in_(("queued", "sending")))
+        .where(OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)))
     )
+    return count or 0
 
 
 def retry(message_id: int, now: datetime, actor_id: int | None) -> OutboxMessage:
@@ -327,7 +339,7 @@ def retry(message_id: int, now: datetime, actor_id: int | None) -> OutboxMessage
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise UserError("That message no longer exists.")
-    if message.status != "failed":
+    if message.status != OutboxStatus.FAILED:
         raise UserError(f"Only a failed message can be sent again; this one is {message.status}.")
     record_audit(
         "outbox_retry",
@@ -339,7 +351,7 @@ def retry(message_id: int, now: datetime, actor_id: int | None) -> OutboxMessage
         actor_id=actor_id,
         data={"attempts": message.attempts, "last_error": message.last_error},
     )
-    message.status = "queued"
+    message.status = OutboxStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = None
     return message
@@ -387,7 +399,9 @@ def _closed_actions(messages: Sequence[OutboxMessage]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Action.id, Action.status).where(Action.id.in_(ids), Action.status != "open")
+        select(Action.id, Action.status).where(
+            Action.id.in_(ids), Action.status != ActionStatus.OPEN
+        )
     )
     return dict(rows.all())
 
@@ -399,20 +413,21 @@ def _cause_gone(
     case = message.case
     if (
         case is not None
-        and case.status in ("resolved", "closed")
+        and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
         and message.kind not in KEPT_AFTER_CASE_ENDS
     ):
         return f"the case is {case.status}"
     if message.kind in PARTNERSHIP_REMINDER_KINDS:
-        if case is not None and is_paused(case.reminders_paused_until, now):
-            return paused_reason(case.reminders_paused_until)
+        until = case.reminders_paused_until if case is not None else None
+        if until is not None and is_paused(until, now):
+            return paused_reason(until)
         if message.contact_id is None:
             return "the contact was removed"
     action_id = _action_id(message.key)
     if action_id in closed_actions:
         return (
             "the action is done"
-            if closed_actions[action_id] == "done"
+            if closed_actions[action_id] == ActionStatus.DONE
             else ("the action was dropped")
         )
     if case is not None and message.kind in REP_KINDS:
@@ -428,16 +443,16 @@ def _release(messages: Sequence[OutboxMessage], worker: str) -> int:
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(ids),
-            OutboxMessage.status == "sending",
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claimed_by == worker,
         )
-        .values(status="queued")
+        .values(status=OutboxStatus.QUEUED)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     for message in messages:
         db.session.expire(message)  # changed in SQL above; reload if ever read again
-    return result.rowcount
+    return rowcount(result)
 
 
 def _deliver_one(
@@ -448,10 +463,11 @@ def _deliver_one(
     give_up: timedelta,
 ) -> bool:
     """Try one message; False when the server failed for its own state (stop the batch)."""
-    message.attempts = (message.attempts or 0) + 1
+    attempts = (message.attempts or 0) + 1
     try:
-        courier.deliver(_mail_for(message, now))
+        courier.deliver(*_mail_for(courier, message, now))
     except Exception as error:  # any failure is recorded on the row
+        message.attempts = attempts
         reason = _describe(error)
         summary.smtp_error = reason
         if _permanent(error):
@@ -467,37 +483,63 @@ def _deliver_one(
             _give_up(message, now, f"Gave up after {give_up} of trying: {reason}")
             summary.failed += 1
             return False
-        message.status = "queued"
+        message.status = OutboxStatus.QUEUED
         message.last_error = reason
         message.next_attempt_at = None  # the sender-wide backoff decides when to try again
         summary.retrying += 1
         return False
-    message.status = "sent"
-    message.sent_at = now
+    _mark_sent(message, attempts, now)
     log.info("Outbox: message %s (%s) sent", message.id, message.kind)
-    message.next_attempt_at = None
-    message.last_error = None
     summary.sent += 1
-    if message.case is not None:
-        record_event(
-            message.case,
-            "email_sent",
-            f"Email sent to {message.recipient}: {message.subject}",
-            now=now,
-            data={"outbox_id": message.id, "kind": message.kind, "recipient": message.recipient},
-        )
     return True
 
 
+_OUTBOX = table_of(OutboxMessage)
+_EVENTS = table_of(CaseEvent)
+
+
+def _mark_sent(message: OutboxMessage, attempts: int, now: datetime) -> None:
+    """The sent outcome and its timeline event, written as two plain statements: the common
+    path of every send, where the ORM's unit of work cost more than the SMTP exchange. The
+    loaded message shows the new values without being marked changed."""
+    values = {
+        "status": OutboxStatus.SENT,
+        "sent_at": now,
+        "attempts": attempts,
+        "next_attempt_at": None,
+        "last_error": None,
+    }
+    db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(message, name, value)
+    if message.case is not None:
+        # What record_event writes; a sent email is not casework (PASSIVE_EVENT_KINDS), so
+        # the case's activity time stays as it is.
+        db.session.execute(
+            insert(_EVENTS).values(
+                case_id=message.case_id,
+                kind=EventKind.EMAIL_SENT,
+                message=f"Email sent to {message.recipient}: {message.subject}",
+                actor_id=None,
+                created_at=now,
+                data={
+                    "outbox_id": message.id,
+                    "kind": message.kind,
+                    "recipient": message.recipient,
+                },
+            )
+        )
+
+
 def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
-    message.status = "failed"
+    message.status = OutboxStatus.FAILED
     message.failed_at = now
     message.last_error = reason
     message.next_attempt_at = None
     if message.case is not None:
         record_event(
             message.case,
-            "email_failed",
+            EventKind.EMAIL_FAILED,
             f"Email to {message.recipient} not delivered: {message.subject}",
             now=now,
             data={
@@ -509,22 +551,26 @@ def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
         )
 
 
-def _mail_for(message: OutboxMessage, now: datetime) -> Message:
+def _mail_for(courier: _Courier, message: OutboxMessage, now: datetime) -> tuple[Envelope, bytes]:
     body_text, body_html = bodies_to_send(message, now)
-    body_text, body_html = with_personal_link(message.contact_id, body_text, body_html)
-    # Subjects carry area and people's names: a line break there would forge headers.
-    mail = Message(
-        subject=without_controls(message.subject),
-        recipients=[without_controls(message.recipient)],
-        reply_to=without_controls(message.reply_to) if message.reply_to else None,
-        body=body_text,
-        html=body_html or None,
+    body_text, body_html = with_personal_link(
+        message.contact_id, body_text, body_html, courier.link_tokens
     )
-    # Flask-Mail adds its own random Message-ID; ours is stable across resends.
-    mail.msgId = message_id_for(message.key)
-    if message.contact_id is not None:
-        mail.extra_headers = unsubscribe_headers(message.contact_id)  # RFC 8058 one-click
-    return mail
+    # Subjects carry area and people's names: a line break there would forge headers.
+    return courier.writer.write(
+        recipient=without_controls(message.recipient),
+        subject=without_controls(message.subject),
+        reply_to=without_controls(message.reply_to) if message.reply_to else None,
+        # Stable across resends (derived from the key), so a resend carries the same id.
+        message_id=message_id_for(message.key),
+        text=body_text,
+        html=body_html or None,
+        extra_headers=(
+            unsubscribe_headers(message.contact_id, courier.optout_tokens)  # RFC 8058
+            if message.contact_id is not None
+            else None
+        ),
+    )
 
 
 def _describe(error: Exception) -> str:
@@ -558,8 +604,9 @@ def _refused_address(error: Exception) -> str | None:
 
     Called for permanent errors only: a refused RCPT TO, or a DATA reply of class 5.1
     (address) from a server that refuses recipients only after the message."""
+    replies: list[tuple[int, bytes | str]]
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        replies = error.recipients.values()
+        replies = list(error.recipients.values())
     elif isinstance(error, smtplib.SMTPDataError):
         raw = error.smtp_error if isinstance(error.smtp_error, bytes) else b""
         match = _ENHANCED.match(raw)
@@ -605,27 +652,37 @@ class _TimedConnection(Connection):
 
 
 class _Courier:
-    """One SMTP connection for a batch, reopened after a failure."""
+    """One SMTP connection for a batch, reopened after a failure; it writes each mail too."""
 
     def __init__(self) -> None:
+        state = current_app.extensions["mail"]
+        self.state = state
+        self.writer = MailWriter(state.default_sender)
+        # Each mail's personal link is a fresh token, made as it is sent; only the signer is
+        # made once a batch.
+        self.link_tokens = BulkSigner(link_serializer())
+        self.optout_tokens = BulkSigner(optout_serializer())
         self.connection: _TimedConnection | None = None
         # Once the server cannot be reached, the rest of the batch fails the same way at once
         # instead of waiting for one timeout per message.
         self.unreachable: Exception | None = None
 
-    def deliver(self, message: Message) -> None:
+    def deliver(self, envelope: Envelope, content: bytes) -> None:
         if self.unreachable is not None:
             raise self.unreachable
         if self.connection is None:
-            connection = _TimedConnection(current_app.extensions["mail"])
+            connection = _TimedConnection(self.state)
             try:
                 connection.__enter__()
             except (smtplib.SMTPException, OSError) as error:
                 self.unreachable = error
                 raise
             self.connection = connection
+        host = self.connection.host
+        if host is None:  # MAIL_SUPPRESS_SEND (Flask-Mail's testing switch): nothing goes out
+            return
         try:
-            self.connection.send(message)
+            host.sendmail(envelope.sender, list(envelope.recipients), content)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             raise  # the server answered (a refused recipient): the connection is still good
         except OSError:  # disconnected, timed out, reset (SMTPException is an OSError too)

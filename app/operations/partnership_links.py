@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Case, Contact
+from app.operations.tokens import Dumps
 from app.rules.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,11 @@ def link_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
 
 
-def make_link_token(contact: Contact, serializer: URLSafeTimedSerializer | None = None) -> str:
-    return (serializer or link_serializer()).dumps({"c": contact.id, "a": contact.area_id})
+def make_link_token(contact: Contact, serializer: Dumps | None = None) -> str:
+    return str((serializer or link_serializer()).dumps({"c": contact.id, "a": contact.area_id}))
 
 
-def partnership_link(contact: Contact, serializer: URLSafeTimedSerializer | None = None) -> str:
+def partnership_link(contact: Contact, serializer: Dumps | None = None) -> str:
     """The absolute personal link (from BASE_URL) for a contact; pass a serializer to reuse."""
     base = current_app.config["BASE_URL"].rstrip("/")
     return f"{base}/partnership/{make_link_token(contact, serializer)}"
@@ -97,12 +98,15 @@ LINK_PLACEHOLDER = "[your personal link, made when this email is sent]"
 LINK_GONE = "(your personal link is not available any more: reply to this email)"
 
 
-def with_personal_link(contact_id: int | None, body_text: str, body_html: str) -> tuple[str, str]:
-    """The bodies with the contact's fresh personal link in place of LINK_PLACEHOLDER."""
+def with_personal_link(
+    contact_id: int | None, body_text: str, body_html: str, serializer: Dumps | None = None
+) -> tuple[str, str]:
+    """The bodies with the contact's fresh personal link in place of LINK_PLACEHOLDER (pass a
+    serializer, e.g. a BulkSigner, to reuse)."""
     if LINK_PLACEHOLDER not in body_text and LINK_PLACEHOLDER not in (body_html or ""):
         return body_text, body_html
     contact = db.session.get(Contact, contact_id) if contact_id is not None else None
-    link = partnership_link(contact) if contact is not None else LINK_GONE
+    link = partnership_link(contact, serializer) if contact is not None else LINK_GONE
     return (
         body_text.replace(LINK_PLACEHOLDER, link),
         (body_html or "").replace(LINK_PLACEHOLDER, link),

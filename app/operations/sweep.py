@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from jinja2 import Environment
+from jinja2 import Environment, Template, meta
+from markupsafe import Markup
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select, update
 
@@ -26,6 +27,8 @@ from app.operations.casework import record_event
 from app.operations.job_runs import record_run
 from app.operations.optout import optout_link, optout_serializer
 from app.operations.partnership_links import LINK_PLACEHOLDER
+from app.operations.rows import table_of
+from app.operations.tokens import BulkSigner
 from app.rules.calendar import day_words, london_date, london_moment, london_moment_words
 from app.rules.distance import describe_distance, distance_to_criteria
 from app.rules.reminders import (
@@ -46,8 +49,10 @@ from app.rules.vocabulary import (
     OWNER_WORDS,
     STATUS_WORDS,
     SUPPORT_WORDS,
+    ActionStatus,
     EventKind,
     JobName,
+    OutboxStatus,
     ReminderKind,
 )
 from app.settings import criteria_thresholds
@@ -56,8 +61,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 GENERAL_OFFER = tuple(SUPPORT_WORDS.values())
-NOTICE_KINDS = ("assigned", "escalated", "returned")
-NEWS_KINDS = ("opened", "escalated", "returned")
+NOTICE_KINDS = (EventKind.ASSIGNED, EventKind.ESCALATED, EventKind.RETURNED)
+NEWS_KINDS = (EventKind.OPENED, EventKind.ESCALATED, EventKind.RETURNED)
 # An assigned event whose rep was told in a list of new cases (bulk change, handover).
 _LISTED = CaseEvent.data["notice"].as_string() == ReminderKind.NEW_CASES.value
 # Optional configuration keys → Settings fields (defaults in app.rules.reminders.Settings).
@@ -276,7 +281,7 @@ def load_case_facts(
         ).all()
     )
     actions: dict[int, list[ActionFacts]] = defaultdict(list)
-    for case_id, *values in db.session.execute(
+    for case_id, action_id, description, owner, due_on, status in db.session.execute(
         select(
             ActionPlan.case_id,
             Action.id,
@@ -288,15 +293,15 @@ def load_case_facts(
         .join(ActionPlan, ActionPlan.id == Action.plan_id)
         .where(
             ActionPlan.case_id.in_(open_ids),
-            Action.status == "open",
+            Action.status == ActionStatus.OPEN,
             Action.due_on.is_not(None),
             Action.due_on <= horizon,
         )
         .order_by(Action.id)
     ):
-        actions[case_id].append(ActionFacts(*values))
+        actions[case_id].append(ActionFacts(action_id, description, owner, due_on, status))
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
-    for area_id, *values in db.session.execute(
+    for area_id, contact_id, name, email, opted_out, bouncing in db.session.execute(
         select(
             Contact.area_id,
             Contact.id,
@@ -309,7 +314,7 @@ def load_case_facts(
         .where(*scope)
         .order_by(Contact.id)
     ):
-        contacts[area_id].append(ContactFacts(*values))
+        contacts[area_id].append(ContactFacts(contact_id, name, email, opted_out, bouncing))
     notices: dict[tuple[int, str], datetime] = {}
     listed: set[int] = set()  # cases whose latest assignment was told in a list of new cases
     for case_id, kind, at, listed_at in db.session.execute(
@@ -323,7 +328,7 @@ def load_case_facts(
         .group_by(CaseEvent.case_id, CaseEvent.kind)
     ):
         notices[(case_id, kind)] = at
-        if kind == "assigned" and listed_at is not None and listed_at >= at:
+        if kind == EventKind.ASSIGNED and listed_at is not None and listed_at >= at:
             listed.add(case_id)
     return [
         _facts(row, support.get(row[0]), actions, contacts, notices, now, row[0] in listed)
@@ -367,12 +372,12 @@ def _facts(row, support, actions, contacts, notices, now, listed=False) -> CaseF
         rep_id=rep_id,
         rep_name=rep_name,
         rep_email=rep_email,
-        assigned_at=notices.get((case_id, "assigned")) or created_at,
+        assigned_at=notices.get((case_id, EventKind.ASSIGNED)) or created_at,
         assignment_listed=listed,
         escalated_count=escalated_count or 0,
-        escalated_at=notices.get((case_id, "escalated")) or _midnight(last_escalated_on),
+        escalated_at=notices.get((case_id, EventKind.ESCALATED)) or _midnight(last_escalated_on),
         returned_on=returned_on,
-        returned_at=notices.get((case_id, "returned")) or _midnight(returned_on),
+        returned_at=notices.get((case_id, EventKind.RETURNED)) or _midnight(returned_on),
         actions=tuple(actions.get(case_id, ())),
         contacts=tuple(contacts.get(area_id, ())),
         support=tuple(SUPPORT_WORDS[key] for key in (support or ()) if key in SUPPORT_WORDS),
@@ -430,11 +435,8 @@ def _enqueue(reminders: Sequence[Reminder], renderer: MailRenderer, now: datetim
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.__table__.c.key)
-    )
+    table = table_of(OutboxMessage)
+    statement = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
     inserted: set[str] = set()
     # The same key order in every process, so two concurrent sweeps never deadlock.
     ordered = sorted(reminders, key=lambda reminder: reminder.key)
@@ -466,6 +468,39 @@ def mail_environment(app: Flask) -> Environment:
     return env
 
 
+FOOTER = "emails/_partnership_footer"
+
+
+def footer_needs(env: Environment) -> set[str]:
+    """Every variable the partnership footer templates read, through their includes (worked
+    out once per environment)."""
+    found = getattr(env, "partnership_footer_needs", None)
+    if found is None:
+        found = _footer_needs(env)
+        setattr(env, "partnership_footer_needs", found)  # noqa: B010 (not a Jinja attribute)
+    return found
+
+
+def _footer_needs(env: Environment) -> set[str]:
+    needs: set[str] = set()
+    seen: set[str] = set()
+    waiting = [f"{FOOTER}.txt", f"{FOOTER}.html"]
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        assert env.loader is not None
+        source = env.loader.get_source(env, name)[0]
+        tree = env.parse(source)
+        needs |= meta.find_undeclared_variables(tree)
+        for included in meta.find_referenced_templates(tree):
+            if included is None:  # an include by a variable: anything could be read
+                return {"?"}
+            waiting.append(included)
+    return needs
+
+
 class MailRenderer:
     """Renders reminders into outbox rows with the app's mail templates (HTML autoescaped).
 
@@ -474,9 +509,9 @@ class MailRenderer:
 
     def __init__(self, settings: Settings) -> None:
         config = current_app.config
-        self.env = mail_environment(current_app._get_current_object())
+        self.env = mail_environment(current_app)
         self.thresholds = criteria_thresholds()
-        self.cases: dict[int, dict[str, Any]] = {}
+        self.cases: dict[int, dict[str, Any]] = {}  # by case id; 0: mail about no case
         self.base = config["BASE_URL"].rstrip("/")
         self.shared = {
             "support_email": config["SUPPORT_EMAIL"],
@@ -492,9 +527,13 @@ class MailRenderer:
             "partnership_url": LINK_PLACEHOLDER,
             "link_days": config["PARTNERSHIP_LINK_DAYS"],
         }
-        self.serializer = optout_serializer()
+        self.serializer = BulkSigner(optout_serializer())
         self.links: dict[int, str] = {}
-        self.templates: dict[str, Any] = {}
+        self.templates: dict[str, Template] = {}
+        # A partnership mail's footer (its rep, the support on offer, the opt-out and personal
+        # links) is the same for every mail of a case to one contact: rendered once for them.
+        self.footers: dict[tuple[int, int], tuple[str, Markup]] = {}
+        self.footer_once = footer_needs(self.env) <= {*self.about_case(None), "optout_url"}
 
     def optout_url(self, contact_id: int) -> str:
         if contact_id not in self.links:
@@ -502,7 +541,7 @@ class MailRenderer:
         return self.links[contact_id]
 
     def context(self, reminder: Reminder) -> dict[str, Any]:
-        return {
+        context = {
             **self.about_case(reminder.case),
             "reminder": reminder,
             "action": reminder.action,
@@ -510,10 +549,29 @@ class MailRenderer:
             "data": reminder.data,
             "optout_url": self.optout_url(reminder.contact_id) if reminder.contact_id else None,
         }
+        if reminder.contact_id is not None:  # mail to the partnership: it has the footer
+            text, html = self.footer(reminder, context)
+            context["partnership_footer_text"] = text
+            context["partnership_footer_html"] = html
+        return context
 
-    def about_case(self, case) -> dict[str, Any]:
+    def footer(self, reminder: Reminder, context: dict[str, Any]) -> tuple[str, Markup]:
+        """The footer's text and HTML for this mail: made once per case and contact when it
+        reads only what is the same for them (checked on its templates), else every time."""
+        key = (reminder.case.case_id if reminder.case else 0, reminder.contact_id or 0)
+        found = self.footers.get(key) if self.footer_once else None
+        if found is None:
+            found = (
+                self.render(f"{FOOTER}.txt", context),
+                Markup(self.render(f"{FOOTER}.html", context)),
+            )
+            if self.footer_once:
+                self.footers[key] = found
+        return found
+
+    def about_case(self, case: CaseFacts | None) -> dict[str, Any]:
         """The shared values and what every mail of `case` says about it (made once a case)."""
-        key = case.case_id if case is not None else None
+        key = case.case_id if case is not None else 0
         found = self.cases.get(key)
         if found is None:
             found = self.cases[key] = {
@@ -547,7 +605,15 @@ class MailRenderer:
         template = self.templates.get(name)
         if template is None:
             template = self.templates[name] = self.env.get_template(name)
-        return template.render(context)
+        # Template.render(context), but reading `context` itself instead of a copy of it (and
+        # of the globals, which this environment has none of): a mail is rendered twice.
+        try:
+            return self.env.concat(
+                template.root_render_func(template.new_context(context, shared=True))
+            )
+        except Exception:
+            self.env.handle_exception()
+            raise  # handle_exception re-raises with the template's lines in the traceback
 
     def row(self, reminder: Reminder, now: datetime) -> dict[str, Any]:
         context = self.context(reminder)
@@ -562,7 +628,7 @@ class MailRenderer:
             "case_id": reminder.case_id,
             "contact_id": reminder.contact_id,
             "not_before": reminder.not_before,
-            "status": "queued",
+            "status": OutboxStatus.QUEUED,
             "attempts": 0,
             "created_at": now,
         }
@@ -592,29 +658,43 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _about_action(action: ActionFacts | None) -> tuple[str, str]:
+    """An action reminder's action in a subject: its description, short, and its date."""
+    if action is None:
+        raise ValueError("an action reminder needs its action")
+    return _short(action.description), day_words(action.due_on)
+
+
 def subject(reminder: Reminder) -> str:
     """The subject line: one line, plain words, never more than the column allows."""
     case, action, data = reminder.case, reminder.action, reminder.data
     area = f"{case.area_name} ({case.area_code})" if case else ""
-    words = {
-        "due_soon": lambda: (
-            f"Reminder: “{_short(action.description)}” is due on "
-            f"{day_words(action.due_on)} – {area}"
-        ),
-        "overdue": lambda: (
-            f"Overdue: “{_short(action.description)}” was due on "
-            f"{day_words(action.due_on)} – {area}"
-        ),
-        "checkin": lambda: f"How is your partnership's membership? Please send an update – {area}",
-        "new_case": lambda: f"New case assigned to you: {area}",
-        "new_cases": lambda: _new_cases_subject(data),
-        "stale": lambda: f"No activity on the case for {area}: time for a follow-up",
-        "escalated": lambda: f"Escalated: {area} is under criteria again",
-        "returned": lambda: f"Returned within criteria: {area}",
-        "rep_digest": lambda: (
+    kind = reminder.kind
+    if kind == ReminderKind.DUE_SOON:
+        what, day = _about_action(action)
+        words = f"Reminder: “{what}” is due on {day} – {area}"
+    elif kind == ReminderKind.OVERDUE:
+        what, day = _about_action(action)
+        words = f"Overdue: “{what}” was due on {day} – {area}"
+    elif kind == ReminderKind.CHECKIN:
+        words = f"How is your partnership's membership? Please send an update – {area}"
+    elif kind == ReminderKind.NEW_CASE:
+        words = f"New case assigned to you: {area}"
+    elif kind == ReminderKind.NEW_CASES:
+        words = _new_cases_subject(data)
+    elif kind == ReminderKind.STALE:
+        words = f"No activity on the case for {area}: time for a follow-up"
+    elif kind == ReminderKind.ESCALATED:
+        words = f"Escalated: {area} is under criteria again"
+    elif kind == ReminderKind.RETURNED:
+        words = f"Returned within criteria: {area}"
+    elif kind == ReminderKind.REP_DIGEST:
+        words = (
             f"Your weekly digest ({data['week']}): {plural(len(data['cases']), 'open case')}, "
             f"{plural(len(data['overdue']), 'overdue action')}"
-        ),
-        "programme_digest": lambda: f"Programme weekly digest ({data['week']})",
-    }[reminder.kind]()
+        )
+    elif kind == ReminderKind.PROGRAMME_DIGEST:
+        words = f"Programme weekly digest ({data['week']})"
+    else:
+        raise KeyError(kind)
     return _short(words, 300)
