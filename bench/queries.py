@@ -127,12 +127,23 @@ def page_queries(app: Flask, loaded: Loaded) -> dict[str, int | str]:
             first = client.get(path)
             if first.status_code != 200:
                 raise RuntimeError(f"GET {path} gave HTTP {first.status_code}")
+            _forget_rendered_pages()  # count what rendering the page reads, not a stored copy
             with counting(app) as statements:
                 client.get(path)
             counts[page.name] = len(statements)
         except Exception as exc:
             counts[page.name] = f"error: {exc.__class__.__name__}: {exc}"
     return counts
+
+
+def _forget_rendered_pages() -> None:
+    """Empty the per-worker rendered-page cache (app/web/page_cache.py), where there is one;
+    the figures a page keeps (app/queries/freshness.py) stay warm."""
+    try:
+        from app.web import page_cache
+    except ImportError:
+        return
+    page_cache.clear()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from app.models import User
 from app.queries import freshness
 from app.rules.calendar import london_date
 
-ENTRIES = 128  # per worker; a page is 20–150 kB of HTML
+ENTRIES = 128  # per worker; a page is 20–100 kB of HTML at 10× (at most ~12 MB)
 WRITES_KEY = "_writes"
 FLASHES_KEY = "_flashes"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

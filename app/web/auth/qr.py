@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
-import qrcode
 from markupsafe import Markup
-from qrcode.image.svg import SvgPathImage
 
 
 def qr_svg(data: str, label: str) -> Markup:
     """An <svg> element showing `data` as a QR code, sized by CSS (class "qr-code")."""
+    # Imported here, when a code is shown: not at every start of the app (~10 ms).
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
     image = qrcode.make(data, image_factory=SvgPathImage, border=4)
     svg = image.to_string(encoding="unicode")
     # The library sizes it in millimetres; the page sizes it instead, and names it.
