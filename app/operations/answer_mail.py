@@ -120,39 +120,45 @@ def notify_rep(answer: PartnershipAnswer, now: datetime, summary: str) -> Outbox
 
 def confirm_to_contact(answer: PartnershipAnswer, now: datetime, summary: str) -> OutboxMessage:
     """'We have your answer': sent at once, it is the receipt the contact waits for."""
-    case = answer.case
-    what = ANSWER_KIND_WORDS[answer.kind].lower()
-    context = {**_footer(case, answer.contact_id), "answer": answer, "what": what}
-    context["summary"] = summary
-    return _queue(
-        key=f"answer:{answer.id}:confirmation",
-        kind=ReminderKind.ANSWER_CONFIRMATION,
-        recipient=answer.contact_email,
-        reply_to=_rep_address(case),
-        subject=f"We have your {what} – {_area_words(case)}",
-        context=context,
-        case=case,
-        contact_id=answer.contact_id,
-        not_before=now,
-        now=now,
+    return _to_contact(
+        answer,
+        ReminderKind.ANSWER_CONFIRMATION,
+        "confirmation",
+        "We have your {what}",
+        now,
+        summary=summary,
     )
 
 
 def tell_decision(answer: PartnershipAnswer, now: datetime, outcome: str) -> OutboxMessage:
     """The rep's yes or no, with their message, to the contact who sent the answer."""
-    case = answer.case
-    what = ANSWER_KIND_WORDS[answer.kind].lower()
-    context = {**_footer(case, answer.contact_id), "answer": answer, "what": what}
-    context["outcome"] = outcome
     verb = "accepted" if answer.status == AnswerStatus.ACCEPTED else "declined"
     if answer.kind == AnswerKind.ACTION_DONE:
         verb = "reopened the action of"
+    return _to_contact(
+        answer,
+        ReminderKind.ANSWER_DECIDED,
+        "decided",
+        f"Your rep {verb} your {{what}}",
+        now,
+        outcome=outcome,
+    )
+
+
+def _to_contact(
+    answer: PartnershipAnswer, kind: str, step: str, subject: str, now: datetime, **extra: Any
+) -> OutboxMessage:
+    """Mail about an answer to the contact who sent it, sent at once; `subject` may name
+    {what} the answer was."""
+    case = answer.case
+    what = ANSWER_KIND_WORDS[answer.kind].lower()
+    context = {**_footer(case, answer.contact_id), "answer": answer, "what": what, **extra}
     return _queue(
-        key=f"answer:{answer.id}:decided",
-        kind=ReminderKind.ANSWER_DECIDED,
+        key=f"answer:{answer.id}:{step}",
+        kind=kind,
         recipient=answer.contact_email,
         reply_to=_rep_address(case),
-        subject=f"Your rep {verb} your {what} – {_area_words(case)}",
+        subject=f"{subject.format(what=what)} – {_area_words(case)}",
         context=context,
         case=case,
         contact_id=answer.contact_id,

@@ -35,3 +35,24 @@ def record_audit(
     db.session.add(entry)
     log.info("%s %s=%s actor=%s: %s", action, target_type, target_id, actor_id or "system", message)
     return entry
+
+
+def record_user_audit(
+    action: str,
+    user_id: int | None,
+    message: str,
+    *,
+    now: datetime,
+    actor_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An audit entry about a staff account."""
+    return record_audit(
+        action,
+        message,
+        target_type="user",
+        target_id=user_id,
+        now=now,
+        actor_id=actor_id,
+        data=data,
+    )

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app
@@ -520,7 +521,8 @@ class MailRenderer:
             "flag_words": FLAG_WORDS,
             "status_words": STATUS_WORDS,
             "owner_words": OWNER_WORDS,
-            "day": day_words,
+            # The same few dates come back in every mail (memoised per renderer).
+            "day": lru_cache(maxsize=4096)(day_words),
             "moment": moment_words,
             "london_day": london_date,
             # The sender puts each contact's fresh personal link in place of this.
@@ -529,6 +531,7 @@ class MailRenderer:
         }
         self.serializer = BulkSigner(optout_serializer())
         self.links: dict[int, str] = {}
+        self.distances: dict[tuple[int, int, str], str | None] = {}
         self.templates: dict[str, Template] = {}
         # A partnership mail's footer (its rep, the support on offer, the opt-out and personal
         # links) is the same for every mail of a case to one contact: rendered once for them.
@@ -588,11 +591,17 @@ class MailRenderer:
             }
         return found
 
-    def distance(self, case, subject: str) -> str | None:
+    def distance(self, case: CaseFacts | None, subject: str) -> str | None:
         """A sentence on what would bring the area back, or how close it is to falling under."""
         if case is None or case.members is None or case.residents is None:
             return None
-        distance = distance_to_criteria(case.members, case.residents, self.thresholds)
+        key = (case.members, case.residents, subject)
+        if key not in self.distances:  # the same few counts come back case after case
+            self.distances[key] = self._distance(case.members, case.residents, subject)
+        return self.distances[key]
+
+    def _distance(self, members: int, residents: int, subject: str) -> str | None:
+        distance = distance_to_criteria(members, residents, self.thresholds)
         words = describe_distance(distance, subject=subject)
         who = "the partnership" if subject == "you" else "the area"
         if distance.more_members:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import RecoveryCode, User
-from app.operations.audit import record_audit
+from app.operations.audit import record_user_audit
 from app.operations.errors import UserError
 from app.operations.rows import rowcount
 from app.operations.users import password_matches
@@ -215,12 +215,4 @@ def _clear(user: User) -> None:
 
 
 def _audit(actor_id: int, action: str, user: User, message: str, now: datetime, **data) -> None:
-    record_audit(
-        action,
-        message,
-        target_type="user",
-        target_id=user.id,
-        now=now,
-        actor_id=actor_id,
-        data=data,
-    )
+    record_user_audit(action, user.id, message, now=now, actor_id=actor_id, data=data)

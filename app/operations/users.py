@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import OutboxMessage, User
-from app.operations.audit import record_audit
+from app.operations.audit import record_user_audit
 from app.operations.errors import UserError
 from app.rules.vocabulary import USER_ROLES, UserRole
 
@@ -34,7 +34,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise UserError(f"'{email}' is not a valid email address: {exc}") from None
+        raise UserError(f"'{email}' is not a valid email address: {exc}", field="email") from None
 
 
 def check_password_strength(password: str) -> None:
@@ -59,14 +59,9 @@ def create_user(
 ) -> User:
     """Create a staff account (no password: they set one through a link)."""
     email = normalise_email(email)
-    if role not in USER_ROLES:
-        raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.")
-    if not name.strip():
-        raise UserError("A name is required.")
-    if admin and role != UserRole.PROGRAMME:
-        raise UserError("Only programme-team members can be administrators.")
+    _check_account(name, role, admin)
     if find_user(email) is not None:
-        raise UserError(f"A user with the email {email} already exists.")
+        raise UserError(f"A user with the email {email} already exists.", field="email")
     if password is not None:
         check_password_strength(password)
     user = User(
@@ -118,16 +113,18 @@ def record_sign_in(user: User, *, now: datetime) -> None:
     user.last_login_at = now
 
 
+def _check_account(name: str, role: str, admin: bool) -> None:
+    """What a new or changed account must be: a role, a name, and admin only in the programme."""
+    if role not in USER_ROLES:
+        raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.", field="role")
+    if not name.strip():
+        raise UserError("A name is required.", field="name")
+    if admin and role != UserRole.PROGRAMME:
+        raise UserError("Only programme-team members can be administrators.", field="is_admin")
+
+
 def _audit(actor_id: int | None, action: str, user: User, message: str, now: datetime, **data):
-    record_audit(
-        action,
-        message,
-        target_type="user",
-        target_id=user.id,
-        now=now,
-        actor_id=actor_id,
-        data=data,
-    )
+    record_user_audit(action, user.id, message, now=now, actor_id=actor_id, data=data)
 
 
 def _store_password(user: User, password: str) -> None:
@@ -270,12 +267,7 @@ def update_user(
     now: datetime,
 ) -> None:
     """Change a user's name, role, admin flag and region (not your own admin access)."""
-    if role not in USER_ROLES:
-        raise UserError(f"Role must be 'rep' or 'programme', not '{role}'.")
-    if not name.strip():
-        raise UserError("A name is required.")
-    if admin and role != UserRole.PROGRAMME:
-        raise UserError("Only programme-team members can be administrators.")
+    _check_account(name, role, admin)
     if user.id == actor.id and not (admin and role == UserRole.PROGRAMME):
         raise UserError("You can't remove your own administrator access.")
     changes = {}

@@ -80,20 +80,19 @@ def visible_areas(user: User) -> Select:
 
 def case_or_404(case_id: int, user: User | None = None) -> Case:
     """The case if `user` (default: the signed-in user) may see it, else 404."""
-    user = user or current_user
-    case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
-    if case is None:
-        abort(404)
-    return case
+    return _one_or_404(visible_cases(user or current_user).where(Case.id == case_id))
 
 
 def area_or_404(code: str, user: User | None = None) -> Area:
     """The area if `user` (default: the signed-in user) may see it, else 404."""
-    user = user or current_user
-    area = db.session.scalar(visible_areas(user).where(Area.code == code))
-    if area is None:
+    return _one_or_404(visible_areas(user or current_user).where(Area.code == code))
+
+
+def _one_or_404(query: Select) -> Any:
+    found = db.session.scalar(query)
+    if found is None:
         abort(404)
-    return area
+    return found
 
 
 @login_manager.user_loader

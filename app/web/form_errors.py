@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from wtforms import Form
 
+from app.operations.errors import UserError
+
 EXPIRED = "This form has expired. Please try again."
 
 
@@ -29,6 +31,11 @@ def _field_errors(field) -> list[tuple[str, str]]:
         return []
     label = field.label.text if field.label else field.name
     return [(field.id, f"{label}: {message}") for message in field.errors]
+
+
+def attach_user_error(form: Form, error: UserError) -> None:
+    """Put an operation's refusal on the field it names (no field: on the whole form)."""
+    attach_errors(form, {error.field or "": str(error)})
 
 
 def attach_errors(form: Form, errors: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import ActionPlan, Area, Case, OutboxMessage, User
 from app.rules.vocabulary import OPEN_STATUSES
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
-from tests.conftest import _config_for, empty_all_tables
+from tests.conftest import _config_for, demo_once, empty_all_tables
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -48,13 +48,18 @@ def _count(query) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+def _load_and_commit():
+    logins = load_demo(now=clock.now())
+    db.session.commit()
+    return logins
+
+
 @pytest.fixture(scope="module")
 def demo(migrated, live_server):
     app = create_app(_config_for(migrated))
     with app.app_context():
         empty_all_tables()
-        logins = load_demo(now=clock.now())
-        db.session.commit()
+        logins = demo_once("direct", _load_and_commit)
         rep = db.session.scalar(select(User).where(User.email == logins.rep))
         open_cases = select(Case.id).where(Case.status.in_(OPEN_STATUSES))
         case = db.session.scalar(

@@ -19,10 +19,8 @@ from tests.factories import add_snapshot, make_area, make_user
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    return result.output
+def demo(demo_load):
+    return demo_load
 
 
 def test_demo_load_prints_working_logins(demo):

@@ -18,8 +18,7 @@ from tests.web.conftest import login_as
 
 
 @pytest.fixture
-def demo_team(app, runner, client):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def demo_team(app, runner, client, demo_load):
     figures = json.loads(runner.invoke(args=["insights", "--json"]).output)
     login_as(client, db.session.scalar(select(User).where(User.email == ADMIN_EMAIL)))
     return figures

@@ -26,6 +26,8 @@ from app.queries.case_list import assignable_users
 from app.web.access import admin_required
 from app.web.admin import bp
 from app.web.admin.forms import ConfirmForm, NewUserForm, UserDetailsForm
+from app.web.form_errors import attach_user_error
+from app.web.saving import REFUSED, commit_or_flash
 
 PER_PAGE = 25
 SORTS = {
@@ -81,8 +83,7 @@ def new_user():
             link = send_set_password_link(user, actor_id=current_user.id, now=now)
         except UserError as exc:
             db.session.rollback()
-            field = form.email if "email" in str(exc).lower() else None
-            (field.errors.append if field else form.form_errors.append)(str(exc))
+            attach_user_error(form, exc)
         else:
             db.session.commit()
             _flash_link(f"Account created for {user.name}.", user, link)
@@ -123,7 +124,7 @@ def user(user_id: int):
             )
         except UserError as exc:
             db.session.rollback()
-            form.form_errors.append(str(exc))
+            attach_user_error(form, exc)
         else:
             db.session.commit()
             flash(f"Saved the changes to {user.name}.", "success")
@@ -157,13 +158,7 @@ def send_link(user_id: int):
 @admin_required
 def two_factor_reset(user_id: int):
     user = _user_or_404(user_id)  # CSRFProtect has checked the token already
-    try:
-        reset_two_factor(user, actor=_me(), now=clock.now())
-    except UserError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if commit_or_flash(lambda: reset_two_factor(user, actor=_me(), now=clock.now())) is not REFUSED:
         flash(
             f"Two-factor sign-in of {user.name} is reset: they sign in with their password"
             " alone, and can set it up again from their account page.",
@@ -239,13 +234,10 @@ def reactivate(user_id: int):
     user = _user_or_404(user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            reactivate_user(user, actor=_me(), now=clock.now())
-        except UserError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if (
+            commit_or_flash(lambda: reactivate_user(user, actor=_me(), now=clock.now()))
+            is not REFUSED
+        ):
             flash(f"{user.name} is active again and can sign in.", "success")
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template(

@@ -17,7 +17,6 @@ from flask_login import current_user
 from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
-from app.operations.errors import UserError
 from app.operations.outbox import mail_configured, message_id_for, retry
 from app.operations.text import parse_count
 from app.queries.outbox import outbox_page
@@ -25,6 +24,7 @@ from app.rules.vocabulary import OUTBOX_STATUS_WORDS, OUTBOX_STATUSES, OutboxSta
 from app.web.access import programme_required
 from app.web.health.views import current_health
 from app.web.outbox import bp
+from app.web.saving import REFUSED, commit_or_flash
 
 STATUS_BADGES = {
     OutboxStatus.QUEUED: "text-bg-secondary",
@@ -104,12 +104,6 @@ def html_version(message_id: int):
 @programme_required
 def retry_message(message_id: int):
     message = _message_or_404(message_id)
-    try:
-        retry(message.id, clock.now(), current_user.id)
-    except UserError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if commit_or_flash(lambda: retry(message.id, clock.now(), current_user.id)) is not REFUSED:
         flash(f"The email to {message.recipient} is queued to be sent again.", "success")
     return redirect(url_for("outbox.show", message_id=message_id))
