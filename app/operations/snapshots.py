@@ -5,21 +5,32 @@ seven years gives the same cases as seven yearly files."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from app.extensions import db
 from app.models import Area, Case, Person, RosterEntry, Snapshot
 from app.operations.casework import CaseTally, apply_snapshots, latest_keys
 from app.operations.errors import UserError
+from app.operations.import_plan import (
+    CasePlan,
+    CasePlanner,
+    DriverRows,
+    IdReserver,
+    rep_names,
+    write_case_plan,
+)
 from app.operations.rows import table_of
 from app.rules.criteria import Evaluation, Thresholds, evaluate
 from app.rules.vocabulary import OPEN_STATUSES
 from app.settings import criteria_thresholds
+
+log = logging.getLogger(__name__)
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
 
@@ -73,10 +84,17 @@ class PreparedStore:
     persons: PersonPlan
     new: list[tuple[SnapshotInput, NewSnapshot]] = field(default_factory=list)
     replaced: list[tuple[Snapshot, SnapshotInput, Evaluation]] = field(default_factory=list)
-    # Each area's new or changed snapshots, in file order: what the case rules run on.
+    # Each area's new or changed snapshots (with their new evaluations), in file order: what
+    # the case rules run on.
     changed: dict[int, list[Snapshot | NewSnapshot]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # An import's whole write, worked out ahead (`bulk`): its roster rows and case changes,
+    # and what the database held when they were worked out.
+    entries: list[tuple] = field(default_factory=list)
+    cases: CasePlan | None = None
+    snapshot_rows: DriverRows = field(default_factory=DriverRows)
+    fingerprint: tuple = ()
 
 
 def store_snapshots(
@@ -93,13 +111,22 @@ def store_snapshots(
     The caller owns the transaction (commit or roll back). Re-storing identical rosters
     changes nothing. `progress(n)` is called as snapshots are processed.
 
-    Two steps, so that the database's write lock (SQLite: one writer at a time, and web writes
-    wait for it) is held only for the writing: first everything is read, evaluated and
-    compared with what is stored, with no write; then the rows go in with bulk statements
-    and the case rules run on the cases as they are at that moment. A change of the same
-    snapshots in between (another import, a membership update saved from the web) makes the
-    import fail on the database's unique keys with nothing written, never half-written."""
-    prepared = prepare_snapshots(inputs, thresholds=thresholds, progress=progress)
+    An import (`source="import"`) works out its whole write while only reading: which
+    snapshots are new, replaced or unchanged, the roster rows, and what the case rules do
+    (`app.operations.import_plan`), with the new rows' ids reserved. The write is then a few
+    bulk statements, so the database's write lock (SQLite: one writer at a time, and web
+    writes wait for it) is held for seconds, not for the whole import. Holding the lock, it
+    first checks that the snapshots and cases are as they were read; if another writer
+    changed them in between, the plan is worked out again (then with the lock held).
+
+    Other sources (a membership update from the web, the demo) store their few snapshots
+    the same way but run the rules on the ORM cases (`casework.apply_snapshots`)."""
+    bulk = source == "import"
+    prepared = prepare_snapshots(
+        inputs, thresholds=thresholds, progress=progress, plan_for=(now, actor_id) if bulk else None
+    )
+    if bulk:
+        return write_planned(prepared, inputs, now=now, actor_id=actor_id, thresholds=thresholds)
     return write_snapshots(prepared, now=now, actor_id=actor_id, source=source)
 
 
@@ -108,75 +135,194 @@ def prepare_snapshots(
     *,
     thresholds: Thresholds | None = None,
     progress: Callable[[int], None] | None = None,
+    plan_for: tuple[datetime, int | None] | None = None,
 ) -> PreparedStore:
     """Step one, reads only: which snapshots are new, replaced or unchanged, with their
-    evaluations and persons."""
+    evaluations and persons. With `plan_for` (the import's time and actor), also the ids of
+    the new rows, the roster rows and the case rules' plan."""
     summary = StoreSummary(rows=sum(len(s.entries) for s in inputs))
     seen: set[tuple] = set()
     for snap in inputs:
         if snap.identity in seen:
             raise UserError(f"{snap.area_code} appears twice for the same snapshot")
         seen.add(snap.identity)
+    planned = plan_for is not None
+    fingerprint = _fingerprint() if planned else ()
     areas = _areas_by_code({s.area_code for s in inputs})
     summary.areas = len(areas)
-    prepared = PreparedStore(summary, areas, _plan_persons(inputs))
+    prepared = PreparedStore(summary, areas, _plan_persons(inputs, reserve=planned))
+    prepared.fingerprint = fingerprint
     known = prepared.persons.ids
     existing = _existing_snapshots(list(areas.values()))
+    limits = thresholds or criteria_thresholds()
     for done, snap_in in enumerate(inputs, 1):
-        area = areas[snap_in.area_code]
-        evaluation = evaluate(
-            ((e.resident, e.role) for e in snap_in.entries), thresholds or criteria_thresholds()
-        )
-        old = existing.get(snap_in.identity)
-        if old is not None:
-            snapshot, old_signature = old
-            # A person not stored yet has no row id: such a roster differs from any stored.
-            signature = _roster_signature(
-                (known.get(e.person_id), e.name, e.resident, e.role) for e in snap_in.entries
-            )
-            if old_signature == signature:
-                summary.snapshots_unchanged += 1
-            else:
-                prepared.replaced.append((snapshot, snap_in, evaluation))
-                summary.snapshots_replaced += 1
-                prepared.changed[area.id].append(snapshot)
-        else:
-            new = NewSnapshot(
-                area_id=area.id,
-                kind=snap_in.kind,
-                review_year=snap_in.review_year,
-                effective_on=snap_in.effective_on,
-                members=evaluation.members,
-                residents=evaluation.residents,
-                flag=evaluation.flag,
-                reasons=list(evaluation.reasons),
-            )
-            prepared.new.append((snap_in, new))
-            prepared.changed[area.id].append(new)
-            summary.snapshots_created += 1
+        _compare(prepared, snap_in, existing, known, limits)
         if progress and done % 500 == 0:
             progress(500)
     if progress:
         progress(len(inputs) % 500)
+    if plan_for is not None:
+        _plan_writes(prepared, *plan_for)
     return prepared
+
+
+def _compare(
+    prepared: PreparedStore,
+    snap_in: SnapshotInput,
+    existing: dict[tuple, tuple[Snapshot, frozenset]],
+    known: dict[str, int],
+    thresholds: Thresholds,
+) -> None:
+    """Sort one snapshot of the file: new, replacing a stored one, or unchanged."""
+    summary = prepared.summary
+    area = prepared.areas[snap_in.area_code]
+    evaluation = evaluate(((e.resident, e.role) for e in snap_in.entries), thresholds)
+    new = NewSnapshot(
+        area_id=area.id,
+        kind=snap_in.kind,
+        review_year=snap_in.review_year,
+        effective_on=snap_in.effective_on,
+        members=evaluation.members,
+        residents=evaluation.residents,
+        flag=evaluation.flag,
+        reasons=list(evaluation.reasons),
+    )
+    old = existing.get(snap_in.identity)
+    if old is None:
+        prepared.new.append((snap_in, new))
+        prepared.changed[area.id].append(new)
+        summary.snapshots_created += 1
+        return
+    snapshot, old_signature = old
+    # A person not stored yet has no row id: such a roster differs from any stored.
+    signature = _roster_signature(
+        (known.get(e.person_id), e.name, e.resident, e.role) for e in snap_in.entries
+    )
+    if old_signature == signature:
+        summary.snapshots_unchanged += 1
+        return
+    prepared.replaced.append((snapshot, snap_in, evaluation))
+    summary.snapshots_replaced += 1
+    new.id = snapshot.id  # the stored row, as it will be: what the case rules read
+    prepared.changed[area.id].append(new)
+
+
+def _plan_writes(prepared: PreparedStore, now: datetime, actor_id: int | None) -> None:
+    """The ids of the new snapshots, the roster rows, and the case rules' plan."""
+    ids = IdReserver("snapshots").take(len(prepared.new))
+    for (_snap_in, new), snapshot_id in zip(prepared.new, ids, strict=True):
+        new.id = snapshot_id
+    person_ids = prepared.persons.all_ids
+    for snapshot, snap_in, _evaluation in prepared.replaced:
+        prepared.entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
+    for snap_in, new in prepared.new:
+        assert new.id is not None
+        prepared.entries.extend(_entry_rows(new.id, snap_in, person_ids))
+    by_id = {a.id: a for a in prepared.areas.values()}
+    changed = prepared.changed
+    latest_before = latest_keys(list(by_id)) if changed else {}
+    open_cases, last_cases = _cases_by_area(list(changed))
+    planner = CasePlanner(now, actor_id, IdReserver("cases").one, rep_names(by_id.values()))
+    for area_id, snapshots in changed.items():
+        planner.area(
+            by_id[area_id],
+            snapshots,
+            latest_before=latest_before.get(area_id),
+            open_case=open_cases.get(area_id),
+            last_case=last_cases.get(area_id),
+        )
+    prepared.cases = planner.finish()
+    prepared.snapshot_rows = DriverRows.of(
+        table_of(Snapshot),
+        _snapshot_rows([new for _, new in prepared.new], now, actor_id, "import"),
+    )
+
+
+def _nothing_to_write(prepared: PreparedStore) -> bool:
+    persons = prepared.persons
+    return not prepared.changed and not persons.new and not persons.renamed
+
+
+def write_planned(
+    prepared: PreparedStore,
+    inputs: Sequence[SnapshotInput],
+    *,
+    now: datetime,
+    actor_id: int | None,
+    thresholds: Thresholds | None,
+) -> StoreSummary:
+    """Step two of an import: take the write lock, check nothing changed since step one
+    (else work it out again, now holding the lock), then the bulk writes (the caller
+    commits)."""
+    if _nothing_to_write(prepared):
+        return prepared.summary  # nothing to write: the lock is never taken
+    _take_write_lock()
+    if _fingerprint() != prepared.fingerprint:
+        log.info("import: snapshots or cases changed while the file was checked; checking again")
+        prepared = prepare_snapshots(inputs, thresholds=thresholds, plan_for=(now, actor_id))
+        if _nothing_to_write(prepared):
+            return prepared.summary
+    plan = prepared.cases
+    assert plan is not None  # prepared with plan_for
+    _write_persons(prepared.persons)
+    _replace_rosters(prepared.replaced)
+    prepared.snapshot_rows.execute()
+    _insert_entries(prepared.entries)
+    db.session.flush()  # the replaced snapshots' figures
+    write_case_plan(plan)
+    prepared.summary.cases.add(plan.tally)
+    return prepared.summary
+
+
+def _take_write_lock() -> None:
+    """SQLite: begin the write now (a statement that changes nothing still takes the lock),
+    so that the check and the writes after it see no other writer."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE snapshots SET id = id WHERE 1 = 0"))
+
+
+def _fingerprint() -> tuple:
+    """What the plan of an import depends on, cheaply: the snapshots, persons and roster rows
+    stored (their largest ids grow with any insert), the cases (their versions grow with any
+    change, their count with any new case), and the areas' reps."""
+
+    def one(sql: str) -> tuple:
+        return tuple(db.session.execute(text(sql)).one())
+
+    return (
+        one("SELECT count(*), coalesce(max(id), 0) FROM snapshots"),
+        one("SELECT coalesce(max(id), 0) FROM persons"),
+        one("SELECT coalesce(max(id), 0) FROM roster_entries"),
+        one("SELECT count(*), coalesce(max(id), 0), coalesce(sum(version), 0) FROM cases"),
+        one(
+            "SELECT count(rep_id), coalesce(sum(rep_id), 0), coalesce(sum(id * rep_id), 0)"
+            " FROM areas"
+        ),
+    )
+
+
+def _replace_rosters(replaced: list[tuple[Snapshot, SnapshotInput, Evaluation]]) -> None:
+    replaced_ids = [snapshot.id for snapshot, _in, _ev in replaced]
+    for batch in _chunks(replaced_ids):
+        db.session.execute(delete(RosterEntry).where(RosterEntry.snapshot_id.in_(batch)))
+    for snapshot, _snap_in, evaluation in replaced:
+        _set_evaluation(snapshot, evaluation)
 
 
 def write_snapshots(
     prepared: PreparedStore, *, now: datetime, actor_id: int | None, source: str
 ) -> StoreSummary:
-    """Step two: the writes, in bulk, then the case rules (the caller commits)."""
+    """Step two of a membership update or the demo: the writes, in bulk, then the case rules
+    on the ORM cases (the caller commits)."""
     summary, changed = prepared.summary, prepared.changed
-    if not changed and not prepared.persons.new and not prepared.persons.renamed:
+    if _nothing_to_write(prepared):
         return summary  # nothing to write: the lock is never taken
     person_ids = _write_persons(prepared.persons)
     by_id = {a.id: a for a in prepared.areas.values()}
     latest_before = latest_keys(list(by_id))
     new_entries: list[tuple] = []
-    replaced_ids = [snapshot.id for snapshot, _in, _ev in prepared.replaced]
-    for batch in _chunks(replaced_ids):
-        db.session.execute(delete(RosterEntry).where(RosterEntry.snapshot_id.in_(batch)))
-    for snapshot, snap_in, evaluation in prepared.replaced:
-        _set_evaluation(snapshot, evaluation)
+    _replace_rosters(prepared.replaced)
+    for snapshot, snap_in, _evaluation in prepared.replaced:
         new_entries.extend(_entry_rows(snapshot.id, snap_in, person_ids))
     _insert_snapshots([new for _, new in prepared.new], now, actor_id, source)
     for snap_in, new in prepared.new:
@@ -218,6 +364,28 @@ class NewSnapshot:
     id: int | None = None
 
 
+def _snapshot_rows(
+    snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
+) -> list[dict[str, object]]:
+    return [
+        {
+            **({"id": s.id} if s.id is not None else {}),
+            "area_id": s.area_id,
+            "kind": s.kind,
+            "review_year": s.review_year,
+            "effective_on": s.effective_on,
+            "source": source,
+            "created_at": now,
+            "created_by_id": actor_id,
+            "members": s.members,
+            "residents": s.residents,
+            "flag": s.flag,
+            "reasons": s.reasons,
+        }
+        for s in snapshots
+    ]
+
+
 def _insert_snapshots(
     snapshots: list[NewSnapshot], now: datetime, actor_id: int | None, source: str
 ) -> None:
@@ -225,23 +393,7 @@ def _insert_snapshots(
     INSERT ... RETURNING of many rows one statement per row: ten times slower)."""
     table = table_of(Snapshot)
     for batch in _chunks(snapshots, 5000):
-        rows = [
-            {
-                "area_id": s.area_id,
-                "kind": s.kind,
-                "review_year": s.review_year,
-                "effective_on": s.effective_on,
-                "source": source,
-                "created_at": now,
-                "created_by_id": actor_id,
-                "members": s.members,
-                "residents": s.residents,
-                "flag": s.flag,
-                "reasons": s.reasons,
-            }
-            for s in batch
-        ]
-        db.session.execute(table.insert(), rows)
+        db.session.execute(table.insert(), _snapshot_rows(list(batch), now, actor_id, source))
     ids: dict[tuple, int] = {}
     for batch in _chunks(sorted({s.area_id for s in snapshots})):
         stored = db.session.execute(
@@ -298,14 +450,16 @@ def _areas_by_code(codes: set[str]) -> dict[str, Area]:
 
 @dataclass
 class PersonPlan:
-    """The file's persons: row ids of those stored, the new ones to insert, the renamed."""
+    """The file's persons: row ids of those stored, the new ones to insert, the renamed.
+    With their ids reserved ahead, `all_ids` holds the new ones' too."""
 
     ids: dict[str, int]
-    new: list[dict[str, str]]
+    new: list[dict[str, object]]
     renamed: list[dict[str, object]]
+    all_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _plan_persons(inputs: Sequence[SnapshotInput]) -> PersonPlan:
+def _plan_persons(inputs: Sequence[SnapshotInput], *, reserve: bool = False) -> PersonPlan:
     """Map each external person_id to its row id where stored; list the persons to create.
 
     The latest name (by effective date) becomes the person's display name."""
@@ -323,25 +477,36 @@ def _plan_persons(inputs: Sequence[SnapshotInput]) -> PersonPlan:
         for person_id, row_id, name in rows:
             ids[person_id] = row_id
             known_names[person_id] = name
-    new = [{"person_id": p, "name": names[p][1]} for p in sorted(names) if p not in ids]
+    new: list[dict[str, object]] = [
+        {"person_id": p, "name": names[p][1]} for p in sorted(names) if p not in ids
+    ]
     renamed: list[dict[str, object]] = [
         {"id": ids[p], "name": names[p][1]} for p in known_names if known_names[p] != names[p][1]
     ]
-    return PersonPlan(ids, new, renamed)
+    plan = PersonPlan(ids, new, renamed)
+    if reserve:
+        plan.all_ids = dict(ids)
+        for row, row_id in zip(new, IdReserver("persons").take(len(new)), strict=True):
+            row["id"] = row_id
+            plan.all_ids[str(row["person_id"])] = row_id
+    return plan
 
 
 def _write_persons(plan: PersonPlan) -> dict[str, int]:
-    """Insert the new persons (executemany, then their ids read back) and rename the others."""
-    ids = dict(plan.ids)
+    """Insert the new persons (executemany, then their ids read back unless reserved ahead)
+    and rename the others."""
     for batch in _chunks(plan.new, 5000):
         db.session.execute(table_of(Person).insert(), list(batch))
+    if plan.renamed:
+        db.session.execute(update(Person), plan.renamed)
+    if plan.all_ids:
+        return plan.all_ids
+    ids = dict(plan.ids)
     for batch in _chunks([row["person_id"] for row in plan.new]):
         rows = db.session.execute(
             select(Person.person_id, Person.id).where(Person.person_id.in_(batch))
         )
         ids.update({person_id: row_id for person_id, row_id in rows})
-    if plan.renamed:
-        db.session.execute(update(Person), plan.renamed)
     return ids
 
 

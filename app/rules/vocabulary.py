@@ -106,6 +106,8 @@ class AuditAction(StrEnum):
     TWO_FACTOR_DISABLED = "two_factor_disabled"
     TWO_FACTOR_RESET = "two_factor_reset"
     RECOVERY_CODE_USED = "recovery_code_used"
+    USER_CREATED = "user_created"  # also a rep created by the areas import
+    AREA_CREATED = "area_created"
 
 
 class SnapshotKind(StrEnum):

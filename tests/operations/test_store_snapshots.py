@@ -1,12 +1,20 @@
 """Storing snapshots in bulk: one file of seven years gives the same cases as seven files."""
 
+import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Area, Case, Person, RosterEntry, Snapshot
-from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
+from app.models import Area, Case, CaseEvent, Person, RosterEntry, Snapshot
+from app.operations.snapshots import (
+    EntryInput,
+    SnapshotInput,
+    prepare_snapshots,
+    store_snapshots,
+    write_planned,
+)
+from app.rules.vocabulary import CaseStatus
 from tests.factories import make_area
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -110,3 +118,102 @@ def test_a_changed_roster_replaces_the_stored_one_and_reruns_the_rules(app):
     assert area.current_members == 6
     entries = db.session.scalar(select(func.count()).select_from(RosterEntry))
     assert entries == 7  # six members and the worker, the old roster gone
+
+
+def timeline():
+    """Every case event (its case named by area and opening day, its snapshot by date: ids
+    differ between runs on PostgreSQL), and each area's current figures."""
+    snapshot_days = dict(db.session.execute(select(Snapshot.id, Snapshot.effective_on)).all())
+    events = db.session.execute(
+        select(Area.code, Case.opened_on, CaseEvent.kind, CaseEvent.message, CaseEvent.data)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Area, Area.id == Case.area_id)
+        .order_by(CaseEvent.id)
+    )
+    areas = db.session.execute(
+        select(
+            Area.code,
+            Area.current_snapshot_on,
+            Area.current_members,
+            Area.current_flag,
+            Area.current_reasons,
+        ).order_by(Area.code)
+    )
+    return [
+        (
+            *row[:3],
+            without_ids(row[3]),
+            {**row[4], "snapshot_id": snapshot_days.get(row[4].get("snapshot_id"))},
+        )
+        for row in events
+    ], [tuple(r) for r in areas]
+
+
+def without_ids(text):
+    return re.sub(r"(case|snapshot) #?\d+", r"\1 N", text)
+
+
+def log_lines(caplog):
+    return [without_ids(r.getMessage()) for r in caplog.records]
+
+
+def test_an_import_gives_the_cases_events_and_log_lines_of_the_one_by_one_rules(app, caplog):
+    """Imports plan the rules ahead on drafts (app/operations/import_plan.py); a membership
+    update or the demo runs them on the ORM cases. Both give the same programme."""
+    from tests.conftest import empty_all_tables
+
+    caplog.set_level("INFO", logger="app.operations.casework")
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2022)), now=NOW, source="demo")
+    db.session.commit()
+    one_by_one = case_history(), timeline()
+    one_by_one_log = log_lines(caplog)
+    assert one_by_one[1][0], "the history must write case events"
+    empty_all_tables()
+    caplog.clear()
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2022)), now=NOW, source="import")
+    db.session.commit()
+    assert (case_history(), timeline()) == one_by_one
+    assert log_lines(caplog) == one_by_one_log
+
+
+def _close_first_open_case():
+    case = db.session.scalars(
+        select(Case).where(Case.status != CaseStatus.RESOLVED).order_by(Case.id)
+    ).first()
+    assert case is not None
+    case.status, case.closed_on, case.closed_reason = CaseStatus.CLOSED, date(2018, 1, 5), "test"
+    db.session.commit()
+
+
+def test_an_import_works_its_plan_out_again_when_a_case_changed_after_its_check(app):
+    """The write checks, holding the lock, that the cases are as the plan read them."""
+    from tests.conftest import empty_all_tables
+
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2018)), now=NOW)
+    store_snapshots(inputs(range(2018, 2022)), now=NOW)
+    db.session.commit()
+    untouched = case_history()
+    empty_all_tables()
+
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2018)), now=NOW)
+    db.session.commit()
+    _close_first_open_case()
+    store_snapshots(inputs(range(2018, 2022)), now=NOW)
+    db.session.commit()
+    closed_first = case_history()
+    assert closed_first != untouched, "the closed case must change what the rules do"
+    empty_all_tables()
+
+    setup_areas()
+    store_snapshots(inputs(range(2015, 2018)), now=NOW)
+    db.session.commit()
+    later = inputs(range(2018, 2022))
+    prepared = prepare_snapshots(later, plan_for=(NOW, None))
+    _close_first_open_case()  # someone closes a case while the file is being checked
+    write_planned(prepared, later, now=NOW, actor_id=None, thresholds=None)
+    db.session.commit()
+    assert case_history() == closed_first
