@@ -47,6 +47,7 @@ test: $(STAMP) lint test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Rules and operations on SQLite: the quick loop while changing logic (under a minute).
 test-fast: $(STAMP)

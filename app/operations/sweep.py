@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -676,34 +676,41 @@ def _about_action(action: ActionFacts | None) -> tuple[str, str]:
 
 def subject(reminder: Reminder) -> str:
     """The subject line: one line, plain words, never more than the column allows."""
-    case, action, data = reminder.case, reminder.action, reminder.data
+    case = reminder.case
     area = f"{case.area_name} ({case.area_code})" if case else ""
-    kind = reminder.kind
-    if kind == ReminderKind.DUE_SOON:
-        what, day = _about_action(action)
-        words = f"Reminder: “{what}” is due on {day} – {area}"
-    elif kind == ReminderKind.OVERDUE:
-        what, day = _about_action(action)
-        words = f"Overdue: “{what}” was due on {day} – {area}"
-    elif kind == ReminderKind.CHECKIN:
-        words = f"How is your partnership's membership? Please send an update – {area}"
-    elif kind == ReminderKind.NEW_CASE:
-        words = f"New case assigned to you: {area}"
-    elif kind == ReminderKind.NEW_CASES:
-        words = _new_cases_subject(data)
-    elif kind == ReminderKind.STALE:
-        words = f"No activity on the case for {area}: time for a follow-up"
-    elif kind == ReminderKind.ESCALATED:
-        words = f"Escalated: {area} is under criteria again"
-    elif kind == ReminderKind.RETURNED:
-        words = f"Returned within criteria: {area}"
-    elif kind == ReminderKind.REP_DIGEST:
-        words = (
-            f"Your weekly digest ({data['week']}): {plural(len(data['cases']), 'open case')}, "
-            f"{plural(len(data['overdue']), 'overdue action')}"
-        )
-    elif kind == ReminderKind.PROGRAMME_DIGEST:
-        words = f"Programme weekly digest ({data['week']})"
-    else:
-        raise KeyError(kind)
-    return _short(words, 300)
+    return _short(_SUBJECTS[reminder.kind](reminder, area), 300)
+
+
+def _due_subject(reminder: Reminder, area: str) -> str:
+    what, day = _about_action(reminder.action)
+    return f"Reminder: “{what}” is due on {day} – {area}"
+
+
+def _overdue_subject(reminder: Reminder, area: str) -> str:
+    what, day = _about_action(reminder.action)
+    return f"Overdue: “{what}” was due on {day} – {area}"
+
+
+def _rep_digest_subject(reminder: Reminder, area: str) -> str:
+    data = reminder.data
+    return (
+        f"Your weekly digest ({data['week']}): {plural(len(data['cases']), 'open case')}, "
+        f"{plural(len(data['overdue']), 'overdue action')}"
+    )
+
+
+# Each kind of reminder's subject, from the reminder and the area's words ("Name (CODE)").
+_SUBJECTS: dict[str, Callable[[Reminder, str], str]] = {
+    ReminderKind.DUE_SOON: _due_subject,
+    ReminderKind.OVERDUE: _overdue_subject,
+    ReminderKind.CHECKIN: lambda r, area: (
+        f"How is your partnership's membership? Please send an update – {area}"
+    ),
+    ReminderKind.NEW_CASE: lambda r, area: f"New case assigned to you: {area}",
+    ReminderKind.NEW_CASES: lambda r, area: _new_cases_subject(r.data),
+    ReminderKind.STALE: lambda r, area: f"No activity on the case for {area}: time for a follow-up",
+    ReminderKind.ESCALATED: lambda r, area: f"Escalated: {area} is under criteria again",
+    ReminderKind.RETURNED: lambda r, area: f"Returned within criteria: {area}",
+    ReminderKind.REP_DIGEST: _rep_digest_subject,
+    ReminderKind.PROGRAMME_DIGEST: lambda r, area: f"Programme weekly digest ({r.data['week']})",
+}
