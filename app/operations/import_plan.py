@@ -1,17 +1,17 @@
-"""The case rules for a whole import, worked out before anything is written.
+"""The case rules (docs/rules.md#cases), the one place they are applied: for an import, a
+membership update from the web and the demo alike.
 
-`app.operations.casework` runs the rules on ORM cases, one flush per opened case and one
-query per resolved case: fine for one membership update, but on SQLite an import of 150,000
-rows held the write lock (and made web writes wait) for most of its run. Here the same rules
-(docs/rules.md#cases) run on plain drafts of the cases while only reading, with the ids of the
-new cases reserved (`IdReserver`), so the write is a handful of bulk statements
-(`write_case_plan`). The events, their messages, the log lines and the cancelled mail are the
-ones `casework.apply_snapshots` gives."""
+They run on plain drafts of the cases while only reading, with the ids of the new cases
+reserved (`IdReserver`), so the write is a handful of bulk statements (`write_case_plan`):
+on SQLite an import of 150,000 rows holds the write lock (and makes web writes wait) for
+seconds, not for its whole run. A few snapshots in the caller's transaction (a membership
+update, the demo, `casework.apply_snapshots`) are planned and written at once
+(`apply_planned`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +32,7 @@ from app.operations.casework import (
 from app.operations.errors import UserError
 from app.operations.mail_cancel import cancel_for_case
 from app.operations.rows import table_of
+from app.operations.versions import ConflictError
 from app.rules.cases import Decision, OpenCaseState, Outcome, decide
 from app.rules.vocabulary import (
     OPEN_STATUSES,
@@ -41,7 +42,7 @@ from app.rules.vocabulary import (
     OutboxStatus,
 )
 
-log = logging.getLogger("app.operations.casework")  # the same lines, from the same logger
+log = logging.getLogger("app.operations.casework")  # the case rules' lines, as they always were
 
 CHUNK = 900
 RESOLVED_REASON = "the case is resolved"
@@ -78,8 +79,9 @@ class IdReserver:
 
     BLOCK = 500
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, block: int = BLOCK) -> None:
         self.table = table
+        self.block = block
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
         self._next = 0
         self._left: list[int] = []
@@ -92,7 +94,7 @@ class IdReserver:
             start, self._next = self._next, self._next + count
             return list(range(start, start + count))
         while len(self._left) < count:
-            self._left.extend(self._from_sequence(max(self.BLOCK, count - len(self._left))))
+            self._left.extend(self._from_sequence(max(self.block, count - len(self._left))))
         taken, self._left = self._left[:count], self._left[count:]
         return taken
 
@@ -221,7 +223,7 @@ class AreaCases:
 
 
 class CasePlanner:
-    """`casework.apply_snapshots` for many areas, on drafts: see the module's docstring."""
+    """The case rules for many areas' new snapshots, on drafts: see the module's docstring."""
 
     def __init__(
         self,
@@ -315,7 +317,7 @@ class CasePlanner:
         snapshot: AnySnapshot,
         data: dict[str, Any],
     ) -> None:
-        """As `casework._follow_decision`."""
+        """What an open case does with the rules' decision for a new snapshot."""
         plan = self.plan
         shows = (
             f"{snapshot_label(snapshot)} shows the partnership {describe(evaluation_of(snapshot))}"
@@ -405,7 +407,7 @@ class CasePlanner:
         return draft
 
     def _event(self, draft: CaseDraft, kind: str, message: str, data: dict[str, Any]) -> None:
-        """As `casework.record_event`."""
+        """As `casework.record_event` does for an ORM case."""
         now = self.plan.now
         self.plan.events.append(
             {
@@ -443,6 +445,82 @@ def _current_of(snapshot: AnySnapshot) -> dict[str, Any]:
     }
 
 
+def plan_cases(
+    areas: Mapping[int, Area],
+    changed: Mapping[int, Iterable[AnySnapshot]],
+    latest_before: Mapping[int, tuple[date, int]],
+    *,
+    now: datetime,
+    actor_id: int | None,
+    case_ids: Callable[[], int],
+) -> CasePlan:
+    """The case rules for each area's new or changed snapshots (`changed`, by area id), on
+    drafts of the areas' stored open and latest cases; `latest_before` the order key of each
+    area's latest snapshot stored before these, `case_ids` the ids of new cases."""
+    open_cases, last_cases = cases_by_area(list(changed))
+    planner = CasePlanner(now, actor_id, case_ids, rep_names(areas.values()))
+    for area_id, snapshots in changed.items():
+        planner.area(
+            areas[area_id],
+            snapshots,
+            latest_before=latest_before.get(area_id),
+            open_case=open_cases.get(area_id),
+            last_case=last_cases.get(area_id),
+        )
+    return planner.finish()
+
+
+def apply_planned(
+    areas: Mapping[int, Area],
+    changed: Mapping[int, Iterable[AnySnapshot]],
+    latest_before: Mapping[int, tuple[date, int]],
+    *,
+    now: datetime,
+    actor_id: int | None,
+) -> CaseTally:
+    """The case rules for a few snapshots (a membership update, the demo), planned and written
+    at once in the caller's transaction, which holds the write lock from here (SQLite: so the
+    ids after the largest stored stay free). New cases take their ids from the sequence one
+    by one (PostgreSQL), as an ORM insert would; a case changed by someone else since the
+    caller loaded it is a ConflictError."""
+    changed = {area_id: list(snapshots) for area_id, snapshots in changed.items()}
+    if not any(changed.values()):
+        return CaseTally()
+    db.session.flush()  # the plan reads what the caller changed, and its cases' versions
+    take_write_lock()
+    plan = plan_cases(
+        areas,
+        changed,
+        latest_before,
+        now=now,
+        actor_id=actor_id,
+        case_ids=IdReserver("cases", block=1).one,
+    )
+    write_case_plan(plan, conflict=ConflictError())
+    return plan.tally
+
+
+def take_write_lock() -> None:
+    """SQLite: begin the write now (a statement that changes nothing still takes the lock),
+    so that the reads and the writes after it see no other writer."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE snapshots SET id = id WHERE 1 = 0"))
+
+
+def cases_by_area(area_ids: list[int]) -> tuple[dict[int, Case], dict[int, Case]]:
+    """Each area's open case and its latest case, loaded in a few queries."""
+    open_cases: dict[int, Case] = {}
+    last_cases: dict[int, Case] = {}
+    for batch in _chunks(area_ids):
+        for stored in db.session.scalars(
+            select(Case).where(Case.area_id.in_(batch)).order_by(Case.id)
+        ):
+            last_cases[stored.area_id] = stored
+            if stored.status in OPEN_STATUSES:
+                open_cases[stored.area_id] = stored
+    return open_cases, last_cases
+
+
 def rep_names(areas: Iterable[Area]) -> dict[int, str]:
     """The reps' names, for the 'Assigned to …' events of the cases an import opens."""
     ids = sorted({a.rep_id for a in areas if a.rep_id is not None})
@@ -461,11 +539,16 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
 # --------------------------------------------------------------------------- the write
 
 
-def write_case_plan(plan: CasePlan) -> None:
+def write_case_plan(plan: CasePlan, *, conflict: UserError | None = None) -> None:
     """The plan's rows, in bulk: stored cases first (a resolved case leaves the area's one
     open-case slot to a case opened after it), then the new cases, their events and the
-    areas' current figures; then the log lines and the mail cancellations, in order."""
-    _update_stored_cases([d for d in plan.stored_cases.values() if d.changed])
+    areas' current figures; then the log lines and the mail cancellations, in order.
+    `conflict` is raised if a stored case changed since it was read (an ImportConflict
+    unless given)."""
+    _update_stored_cases([d for d in plan.stored_cases.values() if d.changed], conflict)
+    for draft in plan.stored_cases.values():
+        if draft.stored is not None:  # its loaded timeline lacks the new events
+            db.session.expire(draft.stored, ["events"])
     plan.case_rows.execute()
     plan.event_rows.execute()
     _update_areas(plan.areas)
@@ -477,7 +560,7 @@ def write_case_plan(plan: CasePlan) -> None:
             cancel_for_case(step[1], step[2], plan.now)
 
 
-def _update_stored_cases(drafts: list[CaseDraft]) -> None:
+def _update_stored_cases(drafts: list[CaseDraft], conflict: UserError | None) -> None:
     if not drafts:
         return
     table = table_of(Case)
@@ -509,7 +592,7 @@ def _update_stored_cases(drafts: list[CaseDraft]) -> None:
         rows.append(row)
     result = db.session.connection().execute(statement, rows)
     if result.rowcount >= 0 and result.rowcount != len(rows):
-        raise ImportConflict(
+        raise conflict or ImportConflict(
             "A case of this file's areas was changed while the file was being imported;"
             " nothing was imported: run the import again."
         )

@@ -14,20 +14,20 @@ from datetime import date, datetime
 from sqlalchemy import delete, select, text, update
 
 from app.extensions import db
-from app.models import Area, Case, Person, RosterEntry, Snapshot
-from app.operations.casework import CaseTally, apply_snapshots, latest_keys
+from app.models import Area, Person, RosterEntry, Snapshot
+from app.operations.casework import CaseTally, latest_keys
 from app.operations.errors import UserError
 from app.operations.import_plan import (
     CasePlan,
-    CasePlanner,
     DriverRows,
     IdReserver,
-    rep_names,
+    apply_planned,
+    plan_cases,
+    take_write_lock,
     write_case_plan,
 )
 from app.operations.rows import table_of
 from app.rules.criteria import Evaluation, Thresholds, evaluate
-from app.rules.vocabulary import OPEN_STATUSES
 from app.settings import criteria_thresholds
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ def store_snapshots(
     changed them in between, the plan is worked out again (then with the lock held).
 
     Other sources (a membership update from the web, the demo) store their few snapshots
-    the same way but run the rules on the ORM cases (`casework.apply_snapshots`)."""
+    the same way, then the same case rules are planned and written at once
+    (`import_plan.apply_planned`)."""
     bulk = source == "import"
     prepared = prepare_snapshots(
         inputs, thresholds=thresholds, progress=progress, plan_for=(now, actor_id) if bulk else None
@@ -221,17 +222,14 @@ def _plan_writes(prepared: PreparedStore, now: datetime, actor_id: int | None) -
     by_id = {a.id: a for a in prepared.areas.values()}
     changed = prepared.changed
     latest_before = latest_keys(list(by_id)) if changed else {}
-    open_cases, last_cases = _cases_by_area(list(changed))
-    planner = CasePlanner(now, actor_id, IdReserver("cases").one, rep_names(by_id.values()))
-    for area_id, snapshots in changed.items():
-        planner.area(
-            by_id[area_id],
-            snapshots,
-            latest_before=latest_before.get(area_id),
-            open_case=open_cases.get(area_id),
-            last_case=last_cases.get(area_id),
-        )
-    prepared.cases = planner.finish()
+    prepared.cases = plan_cases(
+        by_id,
+        changed,
+        latest_before,
+        now=now,
+        actor_id=actor_id,
+        case_ids=IdReserver("cases").one,
+    )
     prepared.snapshot_rows = DriverRows.of(
         table_of(Snapshot),
         _snapshot_rows([new for _, new in prepared.new], now, actor_id, "import"),
@@ -256,7 +254,7 @@ def write_planned(
     commits)."""
     if _nothing_to_write(prepared):
         return prepared.summary  # nothing to write: the lock is never taken
-    _take_write_lock()
+    take_write_lock()
     if _fingerprint() != prepared.fingerprint:
         log.info("import: snapshots or cases changed while the file was checked; checking again")
         prepared = prepare_snapshots(inputs, thresholds=thresholds, plan_for=(now, actor_id))
@@ -272,13 +270,6 @@ def write_planned(
     write_case_plan(plan)
     prepared.summary.cases.add(plan.tally)
     return prepared.summary
-
-
-def _take_write_lock() -> None:
-    """SQLite: begin the write now (a statement that changes nothing still takes the lock),
-    so that the check and the writes after it see no other writer."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE snapshots SET id = id WHERE 1 = 0"))
 
 
 def _fingerprint() -> tuple:
@@ -312,8 +303,8 @@ def _replace_rosters(replaced: list[tuple[Snapshot, SnapshotInput, Evaluation]])
 def write_snapshots(
     prepared: PreparedStore, *, now: datetime, actor_id: int | None, source: str
 ) -> StoreSummary:
-    """Step two of a membership update or the demo: the writes, in bulk, then the case rules
-    on the ORM cases (the caller commits)."""
+    """Step two of a membership update or the demo: the writes, in bulk, then the case rules,
+    planned and written at once (the caller commits)."""
     summary, changed = prepared.summary, prepared.changed
     if _nothing_to_write(prepared):
         return summary  # nothing to write: the lock is never taken
@@ -330,20 +321,7 @@ def write_snapshots(
         new_entries.extend(_entry_rows(new.id, snap_in, person_ids))
     _insert_entries(new_entries)
 
-    open_cases, last_cases = _cases_by_area(list(changed))
-    for area_id, snapshots in changed.items():
-        summary.cases.add(
-            apply_snapshots(
-                by_id[area_id],
-                snapshots,
-                latest_before=latest_before.get(area_id),
-                now=now,
-                actor_id=actor_id,
-                open_case=open_cases.get(area_id),
-                last_case=last_cases.get(area_id),
-                cases_loaded=True,
-            )
-        )
+    summary.cases.add(apply_planned(by_id, changed, latest_before, now=now, actor_id=actor_id))
     db.session.flush()
     return summary
 
@@ -535,17 +513,3 @@ def _existing_snapshots(areas: list[Area]) -> dict[tuple, tuple[Snapshot, frozen
         identity = (by_area[snap.area_id], snap.kind, snap.review_year or snap.effective_on)
         result[identity] = (snap, _roster_signature(entries[snap.id]))
     return result
-
-
-def _cases_by_area(area_ids: list[int]) -> tuple[dict[int, Case], dict[int, Case]]:
-    """Each area's open case and its latest case, loaded in a few queries."""
-    open_cases: dict[int, Case] = {}
-    last_cases: dict[int, Case] = {}
-    for batch in _chunks(area_ids):
-        for case in db.session.scalars(
-            select(Case).where(Case.area_id.in_(batch)).order_by(Case.id)
-        ):
-            last_cases[case.area_id] = case
-            if case.status in OPEN_STATUSES:
-                open_cases[case.area_id] = case
-    return open_cases, last_cases
