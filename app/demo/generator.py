@@ -26,7 +26,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.rules.vocabulary import UNCOUNTED_ROLES, MemberRole, SnapshotKind
+from app.rules.vocabulary import MEMBER_ROLES, UNCOUNTED_ROLES, MemberRole, SnapshotKind
 
 # --------------------------------------------------------------------------- public types
 
@@ -63,7 +63,7 @@ class DemoMember:
 @dataclass(frozen=True)
 class DemoSnapshot:
     area_code: str
-    kind: str  # "annual" or "update"
+    kind: str  # a SnapshotKind
     year: int | None  # review year for annual reviews, None for in-year updates
     effective: datetime.date
     members: tuple[DemoMember, ...]
@@ -125,7 +125,7 @@ REGIONS = (
     "South East",
     "South West",
 )
-ROLE_ORDER = ("chair", "vice_chair", "treasurer", "secretary", "member", "worker", "lto_rep")
+ROLE_ORDER = MEMBER_ROLES  # chair first, then as the vocabulary lists them
 
 # --------------------------------------------------------------------------- word lists
 
@@ -436,7 +436,11 @@ def _pools(
 class _Officers:
     """Keeps an area's chair and officers in post while they remain members."""
 
-    OPTIONAL = (("treasurer", 3, 0.9), ("secretary", 4, 0.8), ("vice_chair", 6, 0.6))
+    OPTIONAL = (
+        (MemberRole.TREASURER, 3, 0.9),
+        (MemberRole.SECRETARY, 4, 0.8),
+        (MemberRole.VICE_CHAIR, 6, 0.6),
+    )
 
     def __init__(self) -> None:
         self.holders: dict[str, int] = {}
@@ -445,11 +449,11 @@ class _Officers:
         self, rng: random.Random, members: list[int], residents: list[int]
     ) -> dict[int, str]:
         roles: dict[int, str] = {}
-        chair = self.holders.get("chair")
+        chair = self.holders.get(MemberRole.CHAIR)
         if chair not in members:  # a new chair, usually a resident
             chair = rng.choice(sorted(residents) or sorted(members))
-        roles[chair] = "chair"
-        self.holders["chair"] = chair
+        roles[chair] = MemberRole.CHAIR
+        self.holders[MemberRole.CHAIR] = chair
         for role, min_size, chance in self.OPTIONAL:
             holder = self.holders.get(role)
             if holder not in members or holder in roles:
@@ -502,7 +506,8 @@ def _annual_roster(
     resident_set = set(residents)
     roles = officers.assign(rng, persons, residents)
     members = [
-        _member(people, p, p in resident_set, roles.get(p, "member")) for p in sorted(persons)
+        _member(people, p, p in resident_set, roles.get(p, MemberRole.MEMBER))
+        for p in sorted(persons)
     ]
     for person, role in staff.for_review(rng):
         members.append(_member(people, person, people.leans_resident[person], role))
@@ -533,7 +538,7 @@ def _reshape(
     kept = list(roster)
     for resident, delta in change.items():
         if delta < 0:
-            leavers = [m for m in kept if m.role not in ("chair",) + UNCOUNTED_ROLES]
+            leavers = [m for m in kept if m.role not in (MemberRole.CHAIR,) + UNCOUNTED_ROLES]
             leavers = [m for m in leavers if m.resident == resident]
             if len(leavers) < -delta:
                 return None
@@ -542,7 +547,9 @@ def _reshape(
             gone = {m.person_id for m in leavers[:-delta]}
             kept = [m for m in kept if m.person_id not in gone]
         for _ in range(max(0, delta)):
-            kept.append(_member(people, people.new(area, float(resident)), resident, "member"))
+            kept.append(
+                _member(people, people.new(area, float(resident)), resident, MemberRole.MEMBER)
+            )
     return _sorted_roster(kept)
 
 
@@ -705,7 +712,7 @@ def _contacts(
     """The chair, and often a second named contact (the secretary or a worker)."""
     chair = next(m for m in roster if m.role == MemberRole.CHAIR)
     names = [chair.name]
-    others = [m for m in roster if m.role in ("secretary", "worker")]
+    others = [m for m in roster if m.role in (MemberRole.SECRETARY, MemberRole.WORKER)]
     if others and rng.random() < 0.6:
         names.append(rng.choice(others).name)
     return tuple(DemoContact(name, _email(name, "example.org", taken)) for name in names)
@@ -772,7 +779,9 @@ def _churn(
     gone = {m.person_id for m in leaving}
     kept = [m for m in roster if m.person_id not in gone]
     for m in leaving:
-        kept.append(_member(people, people.new(area, float(m.resident)), m.resident, "member"))
+        kept.append(
+            _member(people, people.new(area, float(m.resident)), m.resident, MemberRole.MEMBER)
+        )
     return _sorted_roster(kept)
 
 
