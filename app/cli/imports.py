@@ -57,21 +57,32 @@ def _progress(total: int, label: str):
         yield bar.update
 
 
+def _applied(run, name: str):
+    """`run()`'s result once committed (and the planner's statistics refreshed); a rejected
+    file or a refused change exits with its lines and writes nothing."""
+    try:
+        result = run()
+        db.session.commit()
+        refresh_statistics()
+    except ImportRejected as exc:
+        _reject(exc.problems.report().lines(), name)
+    except UserError as exc:
+        _reject([str(exc)], name)
+    return result
+
+
 @areas_group.command("import")
 @FILE
 def import_areas(file) -> None:
     """Create or update areas, contacts and reps from FILE (CSV)."""
     started = time.perf_counter()
     data = file.read()
-    try:
+
+    def run():
         rows, warnings, count = parse_areas(data)
-        summary = store_areas(rows, now=clock.now())
-        db.session.commit()
-        refresh_statistics()
-    except ImportRejected as exc:
-        _reject(exc.problems.report().lines(), file.name)
-    except UserError as exc:
-        _reject([str(exc)], file.name)
+        return store_areas(rows, now=clock.now()), warnings, count
+
+    summary, warnings, count = _applied(run, file.name)
     _warn(warnings)
     click.echo(
         f"{count} rows: {summary.areas_created} areas created, {summary.areas_updated} updated,"
@@ -92,17 +103,15 @@ def _import_snapshots(file, kind: str, what: str) -> None:
     started = time.perf_counter()
     data = file.read()
     lines = max(data.count(b"\n"), 1)
-    try:
+
+    def run():
         with _progress(lines, "Checking rows  ") as update:
             inputs, warnings, _ = parse_snapshots(data, kind, known_area_codes(), update)
         with _progress(len(inputs), "Storing       ") as update:
             summary = store_snapshots(inputs, now=clock.now(), source="import", progress=update)
-        db.session.commit()
-        refresh_statistics()
-    except ImportRejected as exc:
-        _reject(exc.problems.report().lines(), file.name)
-    except UserError as exc:
-        _reject([str(exc)], file.name)
+        return summary, warnings
+
+    summary, warnings = _applied(run, file.name)
     _warn(warnings)
     cases = summary.cases
     click.echo(
