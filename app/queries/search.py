@@ -18,7 +18,7 @@ from sqlalchemy import Select, String, case, cast, func, or_, select
 from app.extensions import db
 from app.models import Area, Case, CaseEvent, Contact, Person, RosterEntry, Snapshot, User
 from app.queries.areas import seen_by_rep
-from app.rules.vocabulary import EventKind
+from app.rules.vocabulary import EventKind, UserRole
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def _reps(term: str, viewer: User) -> Group:
     group = Group("reps", "Reps")
     query = (
         select(User.id, User.name, User.email, User.active)
-        .where(User.role == "rep", _contains(term, User.name, User.email))
+        .where(User.role == UserRole.REP, _contains(term, User.name, User.email))
         .order_by(_rank(term, User.name, User.email), User.name)
     )
     if not viewer.is_programme:
@@ -176,24 +176,44 @@ def _contacts(term: str, viewer: User) -> Group:
 
 
 def _members(term: str, viewer: User) -> Group:
-    """Distinct people (per area) on any roster of the area, by their latest name: matched on
-    the people (one row each), then their roster lines found by index."""
+    """People on any roster, by their latest name, with the area of each roster they sit on.
+
+    A rep's search is narrowed to their areas first, so the (person, area) pairs are few and
+    are paged and counted as they are. The programme team's is not: a common fragment can
+    match most people, so it pages and counts the people (one row each; a roster line by
+    index proves they sit on a partnership) and joins the rosters only for the page's
+    people; a person on two partnerships is then counted once and listed with both."""
     group = Group("members", "Partnership members")
-    query = (
+    if viewer.is_programme:
+        sits = select(RosterEntry.id).where(RosterEntry.person_ref == Person.id).exists()
+        people = (
+            select(Person.id)
+            .where(_contains(term, Person.name), sits)
+            .order_by(_rank(term, Person.name), Person.name, Person.id)
+        )
+        found, group.total = _page(people)
+        ids = [person_id for (person_id,) in found]
+        pairs = _member_pairs(term).where(Person.id.in_(ids)).limit(GROUP_LIMIT)
+        rows = [tuple(row) for row in db.session.execute(pairs)] if ids else []
+    else:
+        rows, group.total = _page(
+            _member_pairs(term).where(_contains(term, Person.name), seen_by_rep(viewer.id))
+        )
+    group.hits = [Hit(person, f"{code} {area}", area_code=code) for person, code, area in rows]
+    return group
+
+
+def _member_pairs(term: str) -> Select:
+    """Distinct (person, area) pairs of the roster lines, best name match first."""
+    return (
         select(Person.name, Area.code, Area.name)
         .select_from(Person)
         .join(RosterEntry, RosterEntry.person_ref == Person.id)
         .join(Snapshot, Snapshot.id == RosterEntry.snapshot_id)
         .join(Area, Area.id == Snapshot.area_id)
-        .where(_contains(term, Person.name))
         .group_by(Person.id, Person.name, Area.id, Area.code, Area.name)
         .order_by(_rank(term, Person.name), Person.name, Area.code)
     )
-    if not viewer.is_programme:
-        query = query.where(seen_by_rep(viewer.id))
-    rows, group.total = _page(query)
-    group.hits = [Hit(person, f"{code} {area}", area_code=code) for person, code, area in rows]
-    return group
 
 
 def _notes(term: str, viewer: User) -> Group:
