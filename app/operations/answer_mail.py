@@ -109,7 +109,7 @@ def notify_rep(answer: PartnershipAnswer, now: datetime, summary: str) -> Outbox
         kind=ReminderKind.ANSWER_NOTICE,
         recipient=_rep_address(case) or current_app.config["PROGRAMME_TEAM_EMAIL"],
         reply_to=answer.contact_email,
-        subject=f"{answer.contact_name} sent a {what} – {_area_words(case)}",
+        subject=f"{answer.contact_name} answered ({what}) – {_area_words(case)}",
         context=context,
         case=case,
         contact_id=None,

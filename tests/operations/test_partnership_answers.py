@@ -96,6 +96,7 @@ def test_a_proposal_waits_with_a_timeline_entry_one_rep_notice_and_a_confirmatio
     (notice,) = outbox(ReminderKind.ANSWER_NOTICE)
     assert notice.recipient == rep.email and notice.reply_to == contact.email
     assert f"/cases/{case.id}" in notice.body_text
+    assert notice.subject.startswith(f"{contact.name} answered (membership update) – ")
     (confirmation,) = outbox(ReminderKind.ANSWER_CONFIRMATION)
     assert confirmation.recipient == contact.email and confirmation.contact_id == contact.id
     # The link is made when the mail is sent; the stored mail holds a placeholder only.
