@@ -38,7 +38,10 @@ class Config:
     # Unset: a random key is generated once into instance/secret_key (app/secret_key.py).
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection idle longer than this is pinged before use (app/connections.py); one
+    # in steady use is not. 0: ping at every checkout.
+    POOL_PING_IDLE_SECONDS = float(os.environ.get("POOL_PING_IDLE_SECONDS") or 2)
     # SQLite only: how long a write waits for another's write lock (an import holds it a few
     # seconds); then the web answers "busy, try again" (503) with the typed input kept. Below
     # a WSGI server's worker timeout (gunicorn: 30 s).

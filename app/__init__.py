@@ -36,6 +36,7 @@ def create_app(config: object | str | None = None) -> Flask:
 
     _init_sqlite_timeout(app)
     db.init_app(app)
+    _init_connections(app)
     app.cli.add_command(LazyGroup("db", lambda: init_migrations(app), DB_HELP))
     login_manager.init_app(app)
     # Before CSRFProtect, so a cut-off or hostile body is refused before anything reads it.
@@ -111,6 +112,14 @@ def _init_sqlite_timeout(app: Flask) -> None:
     connect_args.setdefault("timeout", float(app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 15)))
     options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _init_connections(app: Flask) -> None:
+    from app import connections
+
+    with app.app_context():
+        for engine in db.engines.values():
+            connections.watch(engine, float(app.config.get("POOL_PING_IDLE_SECONDS", 2)))
 
 
 def _init_bootstrap(app: Flask) -> None:

@@ -14,9 +14,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from app import clock
+from app.connections import statement_outside_transaction
 from app.extensions import db, login_manager
 from app.models import Area, Case, User
-from app.operations.sessions import user_with_live_session
+from app.operations.sessions import live_session_params, live_session_user
+from app.queries import freshness
 from app.queries.areas import seen_by_rep
 from app.rules.vocabulary import UserRole
 
@@ -102,7 +104,11 @@ def load_user(session_id: str) -> User | None:
     user_id, version, token = (session_id.split(":") + ["", ""])[:3]
     if not (user_id.isdigit() and version.isdigit() and token):
         return None
-    user = user_with_live_session(int(user_id), token, now=clock.now())
+    user = freshness.scalar_reading_version(
+        live_session_user(),
+        live_session_params(int(user_id), token, now=clock.now()),
+        statement_outside_transaction(db.session()),
+    )
     if user is None or user.session_version != int(version) or not user.active:
         return None
     user.session_token = token

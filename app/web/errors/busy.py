@@ -1,4 +1,5 @@
-"""The "busy, try again" page: SQLite's write lock was not free in time.
+"""The "busy, try again" page: SQLite's write lock was not free in time, or the database
+connection was found dead mid-request (a PostgreSQL restart: app/connections.py).
 
 Nothing was saved; the page shows what was posted and sends it again with one button."""
 
@@ -34,18 +35,23 @@ def _field_label(name: str) -> str:
 
 @bp.app_errorhandler(OperationalError)
 def database_error(error: OperationalError):
-    """A write that could not get the lock in time: nothing was saved, and the page keeps what
-    was posted, with a button that sends it again. Any other database error is a 500."""
+    """A write that could not get the lock in time, or a connection that died under the
+    request (SQLAlchemy has already dropped the pool, so a retry gets a fresh one): nothing was
+    saved, and the page keeps what was posted, with a button that sends it again. Any other
+    database error is a 500."""
     db.session.rollback()
-    if not is_lock_timeout(error):
+    if is_lock_timeout(error):
+        log.warning(
+            "database busy: %s %s gave up waiting for the write lock (%s s)",
+            request.method,
+            request.path,
+            current_app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS"),
+        )
+    elif error.connection_invalidated:
+        log.warning("database connection lost under %s %s", request.method, request.path)
+    else:
         current_app.logger.error("Database error on %s", request.path, exc_info=error)
         return error_page(500)
-    log.warning(
-        "database busy: %s %s gave up waiting for the write lock (%s s)",
-        request.method,
-        request.path,
-        current_app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS"),
-    )
     posted = list(request.form.items(multi=True)) if request.method == "POST" else []
     carried = [(name, value) for name, value in posted if name != "csrf_token"]
     shown = [
