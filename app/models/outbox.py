@@ -19,6 +19,10 @@ class OutboxMessage(Model):
     __table_args__ = (
         CheckConstraint(sql_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
+        # The Outbox page, newest first, whole or by status: one page read from an index,
+        # not a sort of every message (the outbox only grows).
+        Index("ix_outbox_created_at_id", "created_at", "id"),
+        Index("ix_outbox_status_created_at_id", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
