@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import data, load, plans, queries
-from bench.env import ROOT, Database, make_app
+from bench.env import ROOT, Database, compile_app, make_app
 from bench.growth import Growth, Point
 from bench.mail_speed import measure_mail_speed
 from bench.measure import (
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     now = datetime.now(UTC).replace(microsecond=0)
     results = Results(args, output)
+    compile_app()
     try:
         for db in databases(args.quick, folder):
             db.folder.mkdir(parents=True, exist_ok=True)
@@ -312,7 +313,9 @@ def notes(report, large, files, loaded, loaded_small, sweep_line, pages_note, db
         f"exclude in-year updates, so they see exactly the {large.reviewed_areas:,} reviewed "
         f"areas. Plans, actions and their events are bulk-inserted.",
         "Times are wall-clock from process start of `flask --app app …` (interpreter start, "
-        "app factory, work, exit). Memory: max RSS of the import process (os.wait4).",
+        "app factory, work, exit), with the app's bytecode written beforehand as a deployment "
+        "has it (`compileall`; PYTHONDONTWRITEBYTECODE is not passed on). Memory: max RSS of "
+        "the import process (os.wait4).",
         f"Sweep: `--now` = the bench's start; the outbox is emptied before each run so every "
         f"run does the same work. Last run: {sweep_line or 'n/a'}",
         "Outbox: 1,000 queued reminders on open cases (each send writes an `email_sent` event), "
