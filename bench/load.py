@@ -27,6 +27,7 @@ class Loaded:
     reps: int = 0
     rep_email: str = ""
     case_id: int = 0
+    area_code: str = ""  # the case's area (the area page)
 
 
 def prepare(programme: data.Programme, db: Database, folder: Path, today: date) -> data.Files:
@@ -184,7 +185,7 @@ def describe() -> Loaded:
     open_clause = Case.status.in_(OPEN_STATUSES)
     case = (
         db.session.execute(
-            select(Case.id, User.email)
+            select(Case.id, User.email, Area.code)
             .join(Area, Area.id == Case.area_id)
             .join(User, User.id == Case.rep_id)
             .where(open_clause, Area.code.like("BX%"), Case.status == "plan_agreed")
@@ -192,7 +193,8 @@ def describe() -> Loaded:
             .limit(1)
         ).first()
         or db.session.execute(
-            select(Case.id, User.email)
+            select(Case.id, User.email, Area.code)
+            .join(Area, Area.id == Case.area_id)
             .join(User, User.id == Case.rep_id)
             .where(open_clause)
             .limit(1)
@@ -206,4 +208,5 @@ def describe() -> Loaded:
         reps=count(User, User.role == "rep"),
         rep_email=case[1] if case else "",
         case_id=case[0] if case else 0,
+        area_code=case[2] if case else "",
     )

@@ -31,6 +31,8 @@ class Page:
     def path(self, loaded: Loaded) -> str:
         if self.endpoint == "cases.show":
             return f"/cases/{loaded.case_id}{self.query}"
+        if self.endpoint == "areas.show":
+            return f"/areas/{loaded.area_code}{self.query}"
         return PATHS[self.endpoint] + self.query
 
 
@@ -44,6 +46,8 @@ PATHS = {
     "imports.index": "/imports",
     "outbox.index": "/outbox",
     "areas.index": "/areas",
+    "insights.index": "/insights",
+    "programme.unassigned": "/cases/unassigned",
 }
 PAGES = (
     Page("My cases", "cases.mine", True),
@@ -56,6 +60,9 @@ PAGES = (
     Page("imports", "imports.index", False),
     Page("outbox", "outbox.index", False),
     Page("areas list", "areas.index", False),
+    Page("area page", "areas.show", True),
+    Page("insights", "insights.index", False),
+    Page("unassigned cases", "programme.unassigned", False),
 )
 SIGN_IN = "auth.login"
 

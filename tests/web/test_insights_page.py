@@ -257,3 +257,28 @@ def test_a_rep_gets_404_on_insights_charts_and_exports(app, client):
     login_as(client, rep)
     for url in ("/insights", "/insights/chart/members.svg", "/insights.csv", "/insights.xlsx"):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("app_config", [{"PAGE_CACHE_SECONDS": 600}])
+def test_with_the_cache_on_the_figures_are_computed_once_and_follow_a_new_review(
+    programme, team, app_config, now
+):
+    from app.queries import freshness
+
+    freshness.clear()
+    first = team.get("/insights").get_data(as_text=True)
+    assert "25 members in 2021, up from 23 in 2020." in text_of(first)
+    with count_queries() as cached:
+        again = team.get("/insights").get_data(as_text=True)
+    with count_queries() as chart:
+        svg = team.get("/insights/chart/members.svg")
+    freshness.clear()
+    with count_queries() as computed:
+        team.get("/insights")
+    assert again == first
+    assert cached.count < computed.count  # the figures came from the cache
+    assert svg.status_code == 200 and chart.count < computed.count
+    store_snapshots([review("N1", 2022, roster("p", range(1, 13), 7))], now=now)
+    db.session.commit()  # a new review: the data version moves
+    after = text_of(team.get("/insights").get_data(as_text=True))
+    assert "12 members in 2022, down from 25 in 2021." in after

@@ -5,12 +5,14 @@ rep's areas or the areas of a region's reps), so the page, charts and exports ag
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, abort, render_template, request
 
 from app.operations.text import parse_count
+from app.queries import freshness
 from app.queries.case_list import region_choices, rep_choices
 from app.queries.insights import (
     area_ids_for,
@@ -61,10 +63,27 @@ class Selection:
         return args
 
     def insights(self) -> dict[str, Any]:
-        return programme_insights(self.area_ids, self.first_year, self.last_year)
+        """The figures, computed once per data version for this selection (the page and its
+        four charts ask for the same figures; a recorded change computes them afresh)."""
+        figures = freshness.cached(
+            "insights",
+            self._key(),
+            lambda: programme_insights(self.area_ids, self.first_year, self.last_year),
+        )
+        return copy.deepcopy(figures)  # a caller may not change what the next one reads
 
     def returns(self) -> list[tuple[str, int]]:
-        return returns_by_month(self.area_ids, self.first_year, self.last_year)
+        return list(
+            freshness.cached(
+                "insights returns",
+                self._key(),
+                lambda: returns_by_month(self.area_ids, self.first_year, self.last_year),
+            )
+        )
+
+    def _key(self) -> tuple:
+        areas = None if self.area_ids is None else tuple(self.area_ids)
+        return (areas, self.first_year, self.last_year)
 
     @property
     def description(self) -> str:
