@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -499,9 +500,11 @@ _EVENTS = table_of(CaseEvent)
 
 
 def _mark_sent(message: OutboxMessage, attempts: int, now: datetime) -> None:
-    """The sent outcome and its timeline event, written as two plain statements: the common
-    path of every send, where the ORM's unit of work cost more than the SMTP exchange. The
-    loaded message shows the new values without being marked changed."""
+    """The sent outcome and its timeline event as plain statements (the common path of every
+    send, where the ORM's unit of work cost more than the SMTP exchange); on PostgreSQL one
+    statement, the event written from the UPDATE's RETURNING, so a send costs one round trip
+    to the database before its commit. The loaded message shows the new values without being
+    marked changed."""
     values = {
         "status": OutboxStatus.SENT,
         "sent_at": now,
@@ -509,26 +512,49 @@ def _mark_sent(message: OutboxMessage, attempts: int, now: datetime) -> None:
         "next_attempt_at": None,
         "last_error": None,
     }
-    db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values))
     for name, value in values.items():
         set_committed_value(message, name, value)
-    if message.case is not None:
-        # What record_event writes; a sent email is not casework (PASSIVE_EVENT_KINDS), so
-        # the case's activity time stays as it is.
-        db.session.execute(
-            insert(_EVENTS).values(
-                case_id=message.case_id,
-                kind=EventKind.EMAIL_SENT,
-                message=f"Email sent to {message.recipient}: {message.subject}",
-                actor_id=None,
-                created_at=now,
-                data={
-                    "outbox_id": message.id,
-                    "kind": message.kind,
-                    "recipient": message.recipient,
-                },
-            )
-        )
+    mark = update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values)
+    if message.case is None:
+        db.session.execute(mark)
+        return
+    # What record_event writes; a sent email is not casework (PASSIVE_EVENT_KINDS), so the
+    # case's activity time stays as it is.
+    event = {
+        "case_id": message.case_id,
+        "kind": EventKind.EMAIL_SENT,
+        "message": f"Email sent to {message.recipient}: {message.subject}",
+        "created_at": now,
+        "data": {"outbox_id": message.id, "kind": message.kind, "recipient": message.recipient},
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        parameters = {f"sent_{name}": value for name, value in values.items()}
+        parameters.update({f"event_{name}": value for name, value in event.items()})
+        db.session.execute(_sent_with_event(), {"outbox_id": message.id, **parameters})
+        return
+    db.session.execute(mark)
+    db.session.execute(insert(_EVENTS).values(actor_id=None, **event))
+
+
+@lru_cache(maxsize=1)
+def _sent_with_event():
+    """PostgreSQL: `WITH sent AS (UPDATE outbox ... RETURNING id) INSERT INTO case_events
+    SELECT ... FROM sent`, made once. Its parameters are named sent_<column> and
+    event_<column>: a parameter named like an outbox column would be SET by the UPDATE."""
+    sent = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("outbox_id"))
+        .values({name: bindparam(f"sent_{name}", type_=_OUTBOX.c[name].type) for name in _SENT})
+        .returning(_OUTBOX.c.id)
+        .cte("sent")
+    )
+    names = ("case_id", "kind", "message", "created_at", "data")
+    columns = [_EVENTS.c[name] for name in names]
+    row = select(*(bindparam(f"event_{c.name}", type_=c.type) for c in columns)).select_from(sent)
+    return insert(_EVENTS).from_select(columns, row).add_cte(sent)
+
+
+_SENT = ("status", "sent_at", "attempts", "next_attempt_at", "last_error")
 
 
 def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
