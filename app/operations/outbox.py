@@ -514,9 +514,8 @@ def _mark_sent(message: OutboxMessage, attempts: int, now: datetime) -> None:
     }
     for name, value in values.items():
         set_committed_value(message, name, value)
-    mark = update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values)
     if message.case is None:
-        db.session.execute(mark)
+        db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values))
         return
     # What record_event writes; a sent email is not casework (PASSIVE_EVENT_KINDS), so the
     # case's activity time stays as it is.
@@ -532,7 +531,7 @@ def _mark_sent(message: OutboxMessage, attempts: int, now: datetime) -> None:
         parameters.update({f"event_{name}": value for name, value in event.items()})
         db.session.execute(_sent_with_event(), {"outbox_id": message.id, **parameters})
         return
-    db.session.execute(mark)
+    db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id == message.id).values(**values))
     db.session.execute(insert(_EVENTS).values(actor_id=None, **event))
 
 

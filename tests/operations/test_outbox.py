@@ -272,6 +272,40 @@ def test_a_sent_email_is_on_the_case_timeline_without_counting_as_activity(app, 
     assert db.session.get(type(case), case.id).last_activity_at == activity_before
 
 
+def test_a_sent_email_writes_its_outcome_and_exactly_one_event_naming_it(app, smtp_server, now):
+    """The sent status and the email_sent event go in one statement on PostgreSQL, two on
+    SQLite: the same row and the same event either way, and nothing on the other messages."""
+    smtp_server.configure(app)
+    area, case = case_for(now)
+    sent = queue_message("case:1:check_in:1", now=now, case=case, recipient="chair@example.org")
+    later = queue_message("case:1:check_in:2", now=now + timedelta(days=9), case=case)
+    db.session.commit()
+
+    send_due(now + timedelta(days=3), worker="w1")
+
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, sent.id)
+    assert (row.status, row.attempts, row.sent_at, row.last_error, row.next_attempt_at) == (
+        "sent",
+        1,
+        now + timedelta(days=3),
+        None,
+        None,
+    )
+    assert db.session.get(OutboxMessage, later.id).status == "queued"
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.kind == "email_sent").order_by(CaseEvent.id)
+    ).all()
+    assert [(e.case_id, e.actor_id, e.message, e.data) for e in events] == [
+        (
+            case.id,
+            None,
+            f"Email sent to chair@example.org: {row.subject}",
+            {"outbox_id": sent.id, "kind": row.kind, "recipient": "chair@example.org"},
+        )
+    ]
+
+
 def test_mail_to_a_contact_who_opted_out_since_it_was_queued_is_not_sent(app, smtp_server, now):
     smtp_server.configure(app)
     area = make_area(contacts=1)
