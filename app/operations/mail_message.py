@@ -12,24 +12,47 @@ ASCII), as before."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
-from email import policy
 from email.charset import BASE64, Charset
 from email.generator import BytesGenerator
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import formatdate
 from functools import lru_cache
 from io import BytesIO
+from typing import Any
 
 from flask_mail import BadHeaderError, sanitize_address
 
 MAX_LINE = 998  # RFC 5322: the longest line SMTP carries
+# A value the standard folding leaves as it is: printable ASCII, single spaces between words,
+# none at either end (and no encoded-word look-alike).
+_PLAIN_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
+class _Compat32(Compat32):
+    """compat32 with the common case made short: a plain ASCII header that fits on its line
+    comes out as 'Name: value', which is what compat32's Header-based folding (~40 µs a
+    header, a dozen headers a mail) makes of it; anything else goes through that folding."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and len(name) + 2 + len(value) <= (self.max_line_length or MAX_LINE)
+            and "=?" not in value
+            and _PLAIN_VALUE.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
 # Headers are folded only where a line would pass MAX_LINE: a fold right after "Name:" would
 # start a long List-Unsubscribe value with a space.
-POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=MAX_LINE)
+POLICY = _Compat32().clone(linesep="\r\n", max_line_length=MAX_LINE)
 # utf-8 bodies as they are (7bit or 8bit: the part's own Content-Transfer-Encoding says which);
 # the standard utf-8 charset (base64) for a body with a line too long for SMTP.
 # (Explicit instances: Flask-Mail changes the process-wide "utf-8" entry to 8bit on import.)

@@ -3,12 +3,15 @@ the tokens Flask-Mail and itsdangerous would have made."""
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes, policy
 
 import pytest
 from flask_mail import BadHeaderError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.operations.mail_message import MailWriter
+from app.operations.mail_message import MAX_LINE, POLICY, MailWriter
 from app.operations.optout import make_optout_token, optout_serializer
 from app.operations.partnership_links import link_serializer
 from app.operations.tokens import BulkSigner
@@ -97,3 +100,53 @@ def test_bulk_personal_link_tokens_are_fresh_and_load_back(app):
         payload, signed_at = serializer.loads(token, return_timestamp=True)
         assert payload == {"c": contact_id, "a": contact_id}
         assert signed_at is not None
+
+
+# --- the short way for plain headers gives compat32's own bytes --------------------------------
+
+STANDARD = policy.compat32.clone(linesep="\r\n", max_line_length=MAX_LINE)
+
+
+@given(
+    name=st.sampled_from(["Subject", "To", "List-Unsubscribe", "X-" + "N" * 40]),
+    value=st.one_of(
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=60),
+        st.text(alphabet=" \t!=?-abcXYZ<>,", max_size=40),
+        st.text(max_size=20),  # non-ASCII: the standard folding, always
+        st.integers(900, 1100).map(lambda n: "word " * (n // 5)),  # around the line limit
+    ),
+)
+@settings(max_examples=400, deadline=None)
+def test_a_header_comes_out_as_compat32_writes_it(name, value):
+    if "\r" in value or "\n" in value:
+        return  # refused before folding (test_a_line_break_in_a_header_is_refused)
+    assert POLICY.fold_binary(name, value) == STANDARD.fold_binary(name, value)
+
+
+def test_whole_mails_are_the_bytes_the_standard_policy_writes(monkeypatch):
+    from app.operations import mail_message
+
+    def write(**extra):
+        return MailWriter(SENDER).write(
+            recipient="Chair Person <chair@example.org>",
+            subject="Reminder: “Recruit two residents” is due on 30 Nov 2026 – Leeds (LS1)",
+            message_id="<abc@partnership-followup>",
+            text="Hello\nA line\n",
+            html="<p>Hello</p>",
+            reply_to="rep@example.org",
+            extra_headers={
+                "List-Unsubscribe": "<https://example.org/optout/" + "t" * 300 + ">",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            date=1764672000.0,
+            **extra,
+        )[1]
+
+    def same_boundary(content: bytes) -> bytes:  # a random one per mail
+        (boundary,) = re.findall(rb'boundary="([^"]+)"', content)
+        return content.replace(boundary, b"BOUNDARY")
+
+    fast = same_boundary(write())
+    monkeypatch.setattr(mail_message, "POLICY", STANDARD)
+    assert fast == same_boundary(write())
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in fast
