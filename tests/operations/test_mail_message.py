@@ -118,9 +118,13 @@ STANDARD = policy.compat32.clone(linesep="\r\n", max_line_length=MAX_LINE)
 )
 @settings(max_examples=400, deadline=None)
 def test_a_header_comes_out_as_compat32_writes_it(name, value):
-    if "\r" in value or "\n" in value:
-        return  # refused before folding (test_a_line_break_in_a_header_is_refused)
-    assert POLICY.fold_binary(name, value) == STANDARD.fold_binary(name, value)
+    def outcome(folding):  # the bytes, or the error (a value with a line separator in it)
+        try:
+            return folding.fold_binary(name, value)
+        except Exception as error:
+            return type(error)
+
+    assert outcome(POLICY) == outcome(STANDARD)
 
 
 def test_whole_mails_are_the_bytes_the_standard_policy_writes(monkeypatch):
