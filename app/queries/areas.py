@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, joinedload
 from app.extensions import db
 from app.models import Area, AuditEntry, Case, Contact, Snapshot, User
 from app.operations.text import parse_count
+from app.queries import freshness
 from app.rules.vocabulary import (
     CONTACT_EVENT_KINDS,
     FLAG_WORDS,
@@ -168,8 +169,14 @@ def _ordered(query: Select, sort: str) -> Select:
 def area_page(
     f: AreaFilters, viewer: User, page: int = 1, per_page: int = PER_PAGE
 ) -> tuple[list[AreaRow], int, int]:
-    """One page of the areas `viewer` may see: (rows, total, page shown). Two queries."""
-    total = db.session.scalar(_filtered(select(func.count(Area.id)), f, viewer)) or 0
+    """One page of the areas `viewer` may see: (rows, total, page shown). Two queries; the
+    total, which counts every matching area, is kept per data version (a new area, a new
+    review, a rep change each record one) so a repeat view reads only its page."""
+    total = freshness.cached(
+        "areas total",
+        (f.flag, f.rep, f.q, None if viewer.is_programme else viewer.id),
+        lambda: db.session.scalar(_filtered(select(func.count(Area.id)), f, viewer)) or 0,
+    )
     page = min(max(1, page), max(1, ceil(total / per_page)))
     query = (
         select(

@@ -192,3 +192,23 @@ def test_area_page_query_count_does_not_grow(client, app):
             assert client.get("/areas/BL900").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1] <= 20
+
+
+@pytest.mark.parametrize("app_config", [{"PAGE_CACHE_SECONDS": 600}])
+def test_with_the_cache_on_the_total_is_kept_and_follows_a_new_area(client, world, app_config, now):
+    from app.operations.imports import AreaRow, store_areas
+    from app.queries import freshness
+
+    freshness.clear()
+    sign_in(client, world["boss"])
+    assert "<strong>3</strong> areas" in client.get("/areas").get_data(as_text=True)
+    with count_queries() as kept:
+        client.get("/areas")
+    freshness.clear()
+    with count_queries() as counted:
+        client.get("/areas")
+    assert kept.count == counted.count - 1  # the total came from the cache
+    store_areas([AreaRow("BL004", "Fourth Area", None)], now=now)
+    db.session.commit()  # an audited new area: the data version moves
+    html = client.get("/areas").get_data(as_text=True)
+    assert "<strong>4</strong> areas" in html and "BL004" in listed_areas(html)
