@@ -99,16 +99,33 @@ def _explain(app: Flask, name: str, label: str, statements, large: dict[str, int
                 rows = cursor.fetchall()
                 cursor.close()
                 lines = [row[0] for row in rows] if postgres else [row[3] for row in rows]
-                pattern = POSTGRES_SCAN if postgres else SQLITE_SCAN
-                for line in lines:
-                    match = pattern.search(line.strip())
-                    if match and match.group(1) in large:
-                        plan.large_scans.add(match.group(1))
+                plan.large_scans.update(full_scans(sql, lines, postgres) & set(large))
                 plan.statements.append((" ".join(sql.split()), lines))
         finally:
             raw.rollback()
             raw.close()
     return plan
+
+
+def full_scans(sql: str, lines: list[str], postgres: bool) -> set[str]:
+    """The tables a statement's plan reads whole. On SQLite, `SCAN t USING [COVERING] INDEX`
+    is an ordered walk of an index, which a LIMIT stops after one page, so it is left out when
+    the statement has a LIMIT and the plan sorts nothing itself (no `USE TEMP B-TREE FOR ORDER
+    BY`); a count or an unlimited walk of the same index is a full scan."""
+    if postgres:
+        return {m.group(1) for line in lines if (m := POSTGRES_SCAN.search(line.strip()))}
+    limited = re.search(r"\bLIMIT\b", sql, re.IGNORECASE) is not None
+    sorts = any("USE TEMP B-TREE FOR ORDER BY" in line for line in lines)
+    found = set()
+    for line in lines:
+        match = SQLITE_SCAN.search(line.strip())
+        if not match:
+            continue
+        walk = " USING INDEX " in line or " USING COVERING INDEX " in line
+        if walk and limited and not sorts:
+            continue
+        found.add(match.group(1))
+    return found
 
 
 def markdown(plans: list[PagePlan], large: dict[str, int], kind: str, label: str) -> str:
