@@ -90,7 +90,24 @@ class Growth:
             lines.append(f"- {kind}: queries per page at every size: {'; '.join(flat)}.")
         return lines
 
-    def chart(self, path: Path) -> None:
+    def chart(self, path: Path, timeout: float = 60) -> None:
+        """Draw the chart in a child process, given `timeout` seconds: with some mixes of
+        sizes (one database at a single size beside another at three) pygal's drawing has been
+        seen never to end, taking all memory until the bench was killed; the table must not
+        be lost to the chart."""
+        import multiprocessing
+
+        child = multiprocessing.get_context("fork").Process(target=self._draw, args=(path,))
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            raise TimeoutError(f"pygal did not finish the chart in {timeout:.0f} s")
+        if child.exitcode != 0:
+            raise RuntimeError(f"drawing the chart failed (exit {child.exitcode})")
+
+    def _draw(self, path: Path) -> None:
         """Seconds against open cases for each batch job and database; page p95 (ms) on the
         secondary axis."""
         import pygal
