@@ -61,9 +61,8 @@ def scalar_reading_version(
     on every signed-in page, so a page served from the page cache costs one query, not two.
     """
     options = options or {}
-    if not (enabled() and has_request_context() and request.method == "GET"):
-        return db.session.scalar(query, params, execution_options=options)
-    if _MEMO in request.environ:
+    wanted = enabled() and has_request_context() and request.method == "GET"
+    if not wanted or _MEMO in request.environ:
         return db.session.scalar(query, params, execution_options=options)
     row = db.session.execute(_reading_version(query), params, execution_options=options).first()
     if row is None:
