@@ -91,12 +91,39 @@ def test_rep_finds_only_their_own_work(client, people):
 
 def test_exact_match_before_prefix_before_contains(client, people):
     programme = people[0]
+    for code, name in (("XABC1", "Middle Abc"), ("ABC", "Exact"), ("ABCZ", "Prefix")):
+        area = make_area(code)
+        area.name = name
+    db.session.commit()
+    titles = groups(search_as(client, programme, "abc").get_data(as_text=True))["areas"]
+    assert titles[:3] == ["ABC Exact", "ABCZ Prefix", "XABC1 Middle Abc"]
+
+
+def test_one_or_two_characters_match_the_start_only_and_say_so(client, people):
+    programme, _rep, _other, mine, _theirs = people
     for code, name in (("XAB1", "Middle Ab"), ("AB", "Exact"), ("ABZ", "Prefix")):
         area = make_area(code)
         area.name = name
     db.session.commit()
-    titles = groups(search_as(client, programme, "ab").get_data(as_text=True))["areas"]
-    assert titles[:3] == ["AB Exact", "ABZ Prefix", "XAB1 Middle Ab"]
+    html = search_as(client, programme, "ab").get_data(as_text=True)
+    assert groups(html)["areas"] == ["AB Exact", "ABZ Prefix"]
+    assert "Type three or more to search inside them and in notes" in html
+    # "Mina Contact" and "mina@vale.org" start with "mi"; the note's "treasurer" holds "tr".
+    found = groups(search_as(client, programme, "mi").get_data(as_text=True))
+    assert found["contacts"] == ["Mina Contact"] and "notes" not in found
+    html = search_as(client, programme, "ab1").get_data(as_text=True)
+    assert groups(html)["areas"] == ["XAB1 Middle Ab"]
+    assert "Type three or more" not in html
+
+
+def test_case_numbers_match_by_their_leading_digits(client, people):
+    programme, _rep, _other, mine, theirs = people
+    found = lambda q: groups(search_as(client, programme, q).get_data(as_text=True))  # noqa: E731
+    first = str(min(mine.id, theirs.id))
+    assert found(first[0]).get("cases", [])[:1] == [f"Case #{min(mine.id, theirs.id)}"]
+    # Past the largest id the database holds, and numbers with a leading zero: no case.
+    for number in ("2147483647", "21474836470", "999999999999", "0", f"0{mine.id}"):
+        assert "cases" not in found(number), number
 
 
 def test_groups_are_limited_and_say_how_many_more(client, people):
@@ -166,3 +193,22 @@ def test_query_count_does_not_grow_with_the_data(client, people, now, who):
     make_user("rep", name="Rep 1 more")
     db.session.commit()
     assert queries() == few
+
+
+def test_a_common_term_is_counted_up_to_a_limit(client, people, monkeypatch):
+    """Past COUNT_LIMIT matches a group stops counting and says so, rather than reading every
+    match of a common term."""
+    import app.queries.search as search_module
+
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", 4)
+    programme = people[0]
+    for i in range(6):
+        make_area(f"CAP{i}")
+    db.session.commit()
+    html = search_as(client, programme, "cap").get_data(as_text=True)
+    assert len(groups(html)["areas"]) == 6  # the page is cut at GROUP_LIMIT, not the count
+    assert "4+</span>" in html
+    assert "More than 4 matches for “cap”" in html
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", 6)
+    html = search_as(client, programme, "cap").get_data(as_text=True)
+    assert "6</span>" in html and "6 matches for “cap”" in html and "More than" not in html
