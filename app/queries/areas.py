@@ -7,7 +7,7 @@ from datetime import date
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, union
+from sqlalchemy import CompoundSelect, Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
@@ -106,7 +106,7 @@ class AreaRow:
     open_case_status: str | None
 
 
-def areas_seen_by_rep(rep_id: int) -> Select:
+def areas_seen_by_rep(rep_id: int) -> CompoundSelect:
     """The ids of the areas a rep sees: those they are the rep of and the area of every case
     assigned to them (a case assigned from the unassigned queue leaves the area's own rep
     unchanged). Each side is found by its rep_id index, once."""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Subquery,
     case,
@@ -346,6 +347,7 @@ def _notes(term: str, viewer: User) -> Group:
         return group
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     pattern = "%" + _escaped(term) + "%"
+    found: ColumnElement[bool] | None
     if not viewer.is_programme:
         # A rep's notes are read through their own cases (few), not found in the index.
         theirs = select(Case.id).where(Case.rep_id == viewer.id)
