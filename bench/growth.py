@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BATCH = ("import", "re-import", "insights", "sweep", "send")
+PLOT_HEIGHT = 560  # px of the chart above its legend
+LEGEND_ROW = 28  # px per row of the legend
+LEGEND_COLUMNS = 3
 
 
 @dataclass
@@ -91,10 +94,9 @@ class Growth:
         return lines
 
     def chart(self, path: Path, timeout: float = 60) -> None:
-        """Draw the chart in a child process, given `timeout` seconds: with some mixes of
-        sizes (one database at a single size beside another at three) pygal's drawing has been
-        seen never to end, taking all memory until the bench was killed; the table must not
-        be lost to the chart."""
+        """Draw the chart in a child process, given `timeout` seconds: should pygal's drawing
+        never end (as it did before the height grew with the legend, taking all memory until
+        the bench was killed), the table is not lost to the chart."""
         import multiprocessing
 
         child = multiprocessing.get_context("fork").Process(target=self._draw, args=(path,))
@@ -120,31 +122,42 @@ class Growth:
             foreground_strong="#212529",
             foreground_subtle="#495057",
         )
+        series = self._series()
         chart = pygal.XY(
             title="Time against size (bench/results.md)",
             x_title="open cases",
             y_title="seconds (batch jobs)",
             style=style,
             width=1000,
-            height=560,
+            # The legend sits below the plot, a row per LEGEND_COLUMNS series. pygal does not
+            # shrink it: once it takes the whole height, wrapping the axis title never ends
+            # (pygal.util.split_title with no room), which is how earlier runs hung.
+            height=PLOT_HEIGHT + LEGEND_ROW * -(-len(series) // LEGEND_COLUMNS),
             legend_at_bottom=True,
-            legend_at_bottom_columns=3,
+            legend_at_bottom_columns=LEGEND_COLUMNS,
             dots_size=3,
             js=[],
             disable_xml_declaration=False,
         )
+        for title, values, secondary in series:
+            chart.add(title, values, secondary=secondary)
+        path.write_bytes(chart.render())
+
+    def _series(self) -> list[tuple[str, list[tuple[int, float]], bool]]:
+        """(title, points, on the secondary axis) for each batch job and page, per database."""
+        series = []
         for kind in dict.fromkeys(p.kind for p in self.points):
             points = sorted((p for p in self.points if p.kind == kind), key=lambda p: p.factor)
             for name in BATCH:
                 values = [(p.cases, p.figures[name]) for p in points if name in p.figures]
                 if values:
-                    chart.add(f"{name} ({kind}), s", values)
+                    series.append((f"{name} ({kind}), s", values, False))
             for page in self.pages():
                 key = f"p95: {page}"
                 values = [(p.cases, p.figures[key] * 1000) for p in points if key in p.figures]
                 if values:
-                    chart.add(f"{page} p95 ({kind}), ms", values, secondary=True)
-        path.write_bytes(chart.render())
+                    series.append((f"{page} p95 ({kind}), ms", values, True))
+        return series
 
 
 def _seconds(value: float | None) -> str:

@@ -41,3 +41,20 @@ def test_the_growth_chart_is_an_svg(tmp_path):
     growth().chart(path)
     svg = path.read_text(encoding="utf-8")
     assert "<svg" in svg and "import (SQLite), s" in svg and "My cases p95 (SQLite), ms" in svg
+
+
+def test_the_chart_is_drawn_with_every_page_of_both_databases(tmp_path):
+    """Two databases at three sizes with 13 pages each: a legend of 36 series, which once
+    took the whole height of the chart and left pygal wrapping its axis title forever."""
+    made = Growth()
+    pages = [f"page {n}" for n in range(13)]
+    for kind in ("SQLite", "PostgreSQL"):
+        for factor in (1, 10, 30):
+            figures = {name: factor * 0.5 for name in ("import", "re-import", "sweep", "send")}
+            figures["insights"] = 0.6 + factor / 100
+            figures.update({f"p95: {page}": 0.002 + factor / 10000 for page in pages})
+            made.add(Point(kind, factor, factor * 1000, figures, dict.fromkeys(pages, 3)))
+    path = tmp_path / "growth.svg"
+    made.chart(path, timeout=30)
+    svg = path.read_text(encoding="utf-8")
+    assert "page 12 p95 (PostgreSQL), ms" in svg and "sweep (SQLite), s" in svg

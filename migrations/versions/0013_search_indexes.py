@@ -1,8 +1,12 @@
 """Index the header search: a term found without reading every row.
 
 PostgreSQL: trigram GIN indexes (the pg_trgm extension, where the server has it) on the
-lower-cased searched columns, which serve both `lower(col) LIKE '%term%'` and the short
-terms' `lower(col) LIKE 'te%'`; notes by a partial index on note events only.
+lower-cased searched columns for `lower(col) LIKE '%term%'`, built without a pending list
+(`fastupdate = off`: with autovacuum rare or off, every search would otherwise read the whole
+list of rows added since); notes by a partial index on note events only. The short terms'
+`lower(col) LIKE 'te%'` by a btree on `lower(col) text_pattern_ops` (the trigram index can
+serve it too, but the planner rightly judges two letters' trigrams too common and reads the
+table instead).
 
 SQLite: an FTS5 table with the trigram tokenizer for each searched table, holding only the
 searched columns (external content: the rows stay in their table) and kept in step by
@@ -46,6 +50,7 @@ def downgrade():
         for table, columns in SEARCHED.items():
             for column in columns:
                 op.execute(f"DROP INDEX IF EXISTS ix_search_{table}_{column}")
+                op.execute(f"DROP INDEX IF EXISTS ix_search_{table}_{column}_start")
         op.execute("DROP INDEX IF EXISTS ix_search_case_events_note")
         return
     for table, columns in SEARCHED.items():
@@ -75,11 +80,15 @@ def _upgrade_postgresql():
         for column in columns:
             op.execute(
                 f"CREATE INDEX ix_search_{table}_{column} ON {table} "
-                f"USING gin (lower({column}) gin_trgm_ops)"
+                f"USING gin (lower({column}) gin_trgm_ops) WITH (fastupdate = off)"
+            )
+            op.execute(
+                f"CREATE INDEX ix_search_{table}_{column}_start ON {table} "
+                f"(lower({column}) text_pattern_ops)"
             )
     op.execute(
         "CREATE INDEX ix_search_case_events_note ON case_events "
-        "USING gin (lower(message) gin_trgm_ops) WHERE kind = 'note'"
+        "USING gin (lower(message) gin_trgm_ops) WITH (fastupdate = off) WHERE kind = 'note'"
     )
 
 
