@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BATCH = ("import", "re-import", "insights", "sweep", "send")
-PLOT_HEIGHT = 560  # px of the chart above its legend
-LEGEND_ROW = 28  # px per row of the legend
+PLOT_HEIGHT = 640  # px of the chart above its legend
+LEGEND_ROW = 24  # px per row of the legend
 LEGEND_COLUMNS = 3
 
 
