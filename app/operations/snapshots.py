@@ -470,11 +470,30 @@ def _plan_persons(inputs: Sequence[SnapshotInput], *, reserve: bool = False) -> 
     return plan
 
 
+PERSON_BATCH = 5000  # rows per INSERT (3 columns: 15,000 parameters, SQLite allows 32,766)
+
+
+def _insert_persons(rows: list[dict[str, object]]) -> None:
+    """One batch of new persons. On SQLite as one multi-row INSERT statement: the search's FTS5
+    table is kept by a trigger on persons (migration 0013), and FTS5 writes its pending rows
+    to disk at the start of every statement, so an executemany (a statement per row) made a
+    segment per person, and the 30× import took four times as long."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(table_of(Person).insert(), rows)
+        return
+    columns = list(rows[0])
+    values = ", ".join(["(" + ", ".join("?" * len(columns)) + ")"] * len(rows))
+    sql = f"INSERT INTO persons ({', '.join(columns)}) VALUES {values}"
+    db.session.connection().exec_driver_sql(sql, tuple(row[c] for row in rows for c in columns))
+
+
 def _write_persons(plan: PersonPlan) -> dict[str, int]:
-    """Insert the new persons (executemany, then their ids read back unless reserved ahead)
-    and rename the others."""
-    for batch in _chunks(plan.new, 5000):
-        db.session.execute(table_of(Person).insert(), list(batch))
+    """Insert the new persons (then their ids read back unless reserved ahead) and rename the
+    others."""
+    for batch in _chunks(plan.new, PERSON_BATCH):
+        _insert_persons(list(batch))
     if plan.renamed:
         db.session.execute(update(Person), plan.renamed)
     if plan.all_ids:

@@ -101,3 +101,29 @@ def forget_sqlite_statistics(cursor) -> None:
     if cursor.fetchone():
         cursor.execute("DELETE FROM sqlite_stat1")
         cursor.execute("ANALYZE sqlite_schema")
+
+
+def test_people_stored_by_an_import_are_found_at_once(setting, now):
+    """The import writes persons in multi-row statements (app.operations.snapshots); each
+    of them reaches the search's index all the same, renamed ones too."""
+    from datetime import date
+
+    from app.operations.snapshots import EntryInput, SnapshotInput, store_snapshots
+
+    programme, _rep, case = setting
+
+    def stored(names: list[str], year: int) -> None:
+        entries = tuple(
+            EntryInput(f"imported-{i}", name, True, "member") for i, name in enumerate(names)
+        )
+        snapshot = SnapshotInput(case.area.code, "annual", year, date(year, 9, 30), entries)
+        store_snapshots([snapshot], now=now)
+        db.session.commit()
+
+    names = [f"Quillon Imported {i}" for i in range(12)]
+    stored(names, 2019)
+    assert len(search("quillon", programme).groups[0].hits) == 10
+    assert {g.kind: g.total for g in search("quillon", programme).groups} == {"members": 12}
+    stored(["Zorrin Renamed"] + names[1:], 2020)
+    assert titles("zorrin", programme, "members") == ["Zorrin Renamed"]
+    assert titles("quillon imported 0", programme, "members") == []
