@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -16,6 +16,10 @@ from app.models.users import User
 
 class AuditEntry(Model):
     __tablename__ = "audit_entries"
+    # The history of one thing (a contact's on the area page), newest first.
+    __table_args__ = (
+        Index("ix_audit_entries_target_created", "target_type", "target_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
