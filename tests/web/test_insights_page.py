@@ -277,6 +277,8 @@ def test_with_the_cache_on_the_figures_are_computed_once_and_follow_a_new_review
         team.get("/insights")
     assert again == first
     assert cached.count < computed.count  # the figures came from the cache
+    # ...and the year picker's years too: a repeat view reads no snapshot at all.
+    assert not [sql for sql in cached.statements if "snapshots.review_year" in sql]
     assert svg.status_code == 200 and chart.count < computed.count
     store_snapshots([review("N1", 2022, roster("p", range(1, 13), 7))], now=now)
     db.session.commit()  # a new review: the data version moves

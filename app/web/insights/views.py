@@ -81,6 +81,11 @@ class Selection:
             )
         )
 
+    def all_years(self) -> list[int]:
+        """Every review year of the selected areas (the year picker), once per data version."""
+        areas = None if self.area_ids is None else tuple(self.area_ids)
+        return list(freshness.cached("insights years", areas, lambda: review_years(self.area_ids)))
+
     def _key(self) -> tuple:
         areas = None if self.area_ids is None else tuple(self.area_ids)
         return (areas, self.first_year, self.last_year)
@@ -157,7 +162,7 @@ def index():
     insights = sel.insights()
     returns = sel.returns()
     years = list(insights["review_years"])
-    all_years = review_years(sel.area_ids)
+    all_years = sel.all_years()
     if sel.year is not None and sel.year not in years:
         sel.errors.append(("year", f"There is no {sel.year} review for these areas."))
         sel.year = None
