@@ -137,6 +137,23 @@ def test_groups_are_limited_and_say_how_many_more(client, people):
     assert f"{GROUP_LIMIT + 3}</span>" in html
 
 
+def test_more_areas_than_shown_lead_to_the_areas_list_with_every_one(client, people):
+    programme = people[0]
+    for i in range(GROUP_LIMIT + 3):
+        make_area(f"LIM{i:02d}")
+    db.session.commit()
+    html = search_as(client, programme, "lim").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Every area whose code or name contains', html)
+    assert link, "no link to the areas list"
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    for i in range(GROUP_LIMIT + 3):
+        assert f"LIM{i:02d}" in listed
+    assert "Kestrel Vale" not in listed  # filtered, not the whole list
+    # every area shown already: no link
+    html = search_as(client, programme, "kestrel").get_data(as_text=True)
+    assert groups(html)["areas"] and "in the areas list" not in html
+
+
 def test_empty_and_nothing_found_and_escaped(client, people):
     programme = people[0]
     assert "Type what you are looking for" in search_as(client, programme, "  ").get_data(
