@@ -126,22 +126,26 @@ def test_case_numbers_match_by_their_leading_digits(client, people):
         assert "cases" not in found(number), number
 
 
-def test_groups_are_limited_and_say_how_many_more(client, people):
-    programme = people[0]
+@pytest.fixture
+def more_areas_than_shown(people):
+    """GROUP_LIMIT + 3 areas whose codes hold "lim"."""
     for i in range(GROUP_LIMIT + 3):
         make_area(f"LIM{i:02d}")
     db.session.commit()
+
+
+def test_groups_are_limited_and_say_how_many_more(client, people, more_areas_than_shown):
+    programme = people[0]
     html = search_as(client, programme, "lim").get_data(as_text=True)
     assert len(groups(html)["areas"]) == GROUP_LIMIT
     assert "and 3 more" in html
     assert f"{GROUP_LIMIT + 3}</span>" in html
 
 
-def test_more_areas_than_shown_lead_to_the_areas_list_with_every_one(client, people):
+def test_more_areas_than_shown_lead_to_the_areas_list_with_every_one(
+    client, people, more_areas_than_shown
+):
     programme = people[0]
-    for i in range(GROUP_LIMIT + 3):
-        make_area(f"LIM{i:02d}")
-    db.session.commit()
     html = search_as(client, programme, "lim").get_data(as_text=True)
     link = re.search(r'<a href="([^"]+)">Every area whose code or name contains', html)
     assert link, "no link to the areas list"
